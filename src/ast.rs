@@ -1,0 +1,521 @@
+//! The abstract syntax tree of one policy file.
+//!
+//! Input: built by `syntax.rs` from pest's parse tree. Output: read by
+//! `check.rs` and `lower.rs`, and printed back by `fmt.rs`.
+//! Invariant: every node carries the byte span of its source text, and every
+//! span lies inside the file it came from.
+
+use std::fmt;
+
+/// A byte range in one source file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    /// Offset of the first byte.
+    pub start: usize,
+    /// Offset one past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// The range `start..end`.
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+
+    /// Length in bytes.
+    pub fn len(self) -> usize {
+        self.end.saturating_sub(self.start)
+    }
+
+    /// Whether the span is empty.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(span: Span) -> Self {
+        miette::SourceSpan::new(span.start.into(), span.len())
+    }
+}
+
+/// A name as written, with where it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    /// The name.
+    pub name: String,
+    /// Where it stands.
+    pub span: Span,
+}
+
+impl fmt::Display for Ident {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// A parsed policy file.
+#[derive(Clone, Debug, Default)]
+pub struct File {
+    /// Top-level items in source order.
+    pub items: Vec<Item>,
+}
+
+/// One top-level item.
+#[derive(Clone, Debug)]
+pub enum Item {
+    /// `import "path"`.
+    Import { path: String, span: Span },
+    /// `[open|public|token] actions: a, b` or `actions: *`.
+    Actions {
+        class: ActionClass,
+        names: Vec<Ident>,
+        any: bool,
+        span: Span,
+    },
+    /// `undeclared actions: deny "reason"`.
+    Undeclared {
+        outcome: Outcome,
+        reason: Option<Expr>,
+        span: Span,
+    },
+    /// `principals { ... }`.
+    Principals { kinds: Vec<KindDecl>, span: Span },
+    /// `request { ... }` or `data { ... }`.
+    Shape {
+        root: ShapeRoot,
+        fields: Vec<ShapeField>,
+        span: Span,
+    },
+    /// `let name = expr` at file level.
+    Const {
+        name: Ident,
+        value: Expr,
+        span: Span,
+    },
+    /// `rule name(params) = expr`.
+    Rule(RuleDecl),
+    /// `authenticate { ... }`.
+    Authenticate { body: Vec<Stmt>, span: Span },
+    /// `[override] policy name [for actions] [in order] { ... }`.
+    Policy(PolicyDecl),
+}
+
+impl Item {
+    /// The span of the whole item.
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Import { span, .. }
+            | Item::Actions { span, .. }
+            | Item::Undeclared { span, .. }
+            | Item::Principals { span, .. }
+            | Item::Shape { span, .. }
+            | Item::Const { span, .. }
+            | Item::Authenticate { span, .. } => *span,
+            Item::Rule(rule) => rule.span,
+            Item::Policy(policy) => policy.span,
+        }
+    }
+}
+
+/// How a declared action is decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ActionClass {
+    /// Decided by the policies that cover it.
+    Guarded,
+    /// No policy; the `authenticate` checks (or a present principal) suffice.
+    Open,
+    /// No policy and no caller needed.
+    Public,
+    /// Token issuance: allowed for an authenticated caller, with the claims
+    /// every policy adds.
+    Token,
+}
+
+/// The three outcomes of a decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The caller may.
+    Allow,
+    /// The caller is known but may not (HTTP 403).
+    Deny,
+    /// There is no caller, or it could not be established (HTTP 401).
+    Unauthenticated,
+}
+
+impl Outcome {
+    /// The keyword as written in policies and in decision JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allow => "allow",
+            Outcome::Deny => "deny",
+            Outcome::Unauthenticated => "unauthenticated",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One principal kind: how `kind:value` matches a caller.
+#[derive(Clone, Debug)]
+pub struct KindDecl {
+    /// The kind name before the colon (`user`, `account-role`).
+    pub name: Ident,
+    /// How the value is compared with the caller.
+    pub test: KindTest,
+    /// Span of the declaration.
+    pub span: Span,
+}
+
+/// The comparison a principal kind makes.
+#[derive(Clone, Debug)]
+pub enum KindTest {
+    /// `user == .id`: the value equals the caller's field (ids compare as
+    /// numbers when all digits, UUIDs canonically).
+    Equals(Vec<Ident>),
+    /// `role in .roles`: the value is an element of the caller's list.
+    Member(Vec<Ident>),
+    /// `every-logged-in-user anyone`: any present caller. With
+    /// `tuple_wide`, it also satisfies every AND tuple it appears in.
+    Anyone { tuple_wide: bool },
+}
+
+/// The root a shape declaration describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShapeRoot {
+    /// `request { principal: ..., resource: ..., context: ... }`.
+    Request,
+    /// `data { table: ... }`.
+    Data,
+}
+
+/// A field of a declared shape.
+#[derive(Clone, Debug)]
+pub struct ShapeField {
+    /// Field name.
+    pub name: Ident,
+    /// Whether the field may be absent (`name?: T`).
+    pub optional: bool,
+    /// Its type.
+    pub ty: ShapeType,
+}
+
+/// A declared value type.
+#[derive(Clone, Debug)]
+pub struct ShapeType {
+    /// The type without nullability.
+    pub base: ShapeBase,
+    /// Whether `null` is also accepted (`T?`).
+    pub nullable: bool,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// The base of a declared type.
+#[derive(Clone, Debug)]
+pub enum ShapeBase {
+    /// Anything.
+    Any,
+    /// `bool`.
+    Bool,
+    /// `int`.
+    Int,
+    /// `number` (integer or float).
+    Number,
+    /// `string`.
+    String,
+    /// `uuid`: a string in canonical hyphenated form.
+    Uuid,
+    /// `[T]`.
+    List(Box<ShapeType>),
+    /// `{ f: T, ... }`; other fields are allowed and untyped.
+    Record(Vec<ShapeField>),
+}
+
+/// `rule name(params) = body`.
+#[derive(Clone, Debug)]
+pub struct RuleDecl {
+    /// Rule name.
+    pub name: Ident,
+    /// Parameter names.
+    pub params: Vec<Ident>,
+    /// Whether it was written with parentheses.
+    pub parens: bool,
+    /// The body.
+    pub body: Expr,
+    /// Span of the whole declaration.
+    pub span: Span,
+}
+
+/// A policy block.
+#[derive(Clone, Debug)]
+pub struct PolicyDecl {
+    /// Policy name; an override replaces the lower-layer policy of this name.
+    pub name: Ident,
+    /// Whether it is `override policy`.
+    pub is_override: bool,
+    /// The actions it covers (names or globs); empty for an override.
+    pub actions: Vec<Ident>,
+    /// `in order`: first applicable statement decides. Otherwise an explicit
+    /// deny overrides any allow.
+    pub ordered: bool,
+    /// Statements in source order.
+    pub body: Vec<Stmt>,
+    /// Span of the whole block.
+    pub span: Span,
+}
+
+/// A statement inside a block.
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    /// `let name = expr`.
+    Let {
+        name: Ident,
+        value: Expr,
+        span: Span,
+    },
+    /// `claims access: expr`.
+    Claims {
+        token: TokenKind,
+        value: Expr,
+        span: Span,
+    },
+    /// `label: outcome "reason" when cond with { ... }`.
+    Decide(Box<Decide>),
+}
+
+impl Stmt {
+    /// The statement's span.
+    pub fn span(&self) -> Span {
+        match self {
+            Stmt::Let { span, .. } | Stmt::Claims { span, .. } => *span,
+            Stmt::Decide(d) => d.span,
+        }
+    }
+}
+
+/// Which token a claim goes into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// The access token.
+    Access,
+    /// The refresh token.
+    Refresh,
+}
+
+/// A deciding statement.
+#[derive(Clone, Debug)]
+pub struct Decide {
+    /// Optional label; it becomes the statement id.
+    pub label: Option<Ident>,
+    /// What it decides.
+    pub outcome: Outcome,
+    /// The reason template.
+    pub reason: Option<Expr>,
+    /// The condition; absent means always.
+    pub when: Option<Expr>,
+    /// Outputs on allow (`filters`, `principal`, `claims`).
+    pub with: Option<Expr>,
+    /// Span of the statement.
+    pub span: Span,
+}
+
+/// An expression.
+#[derive(Clone, Debug)]
+pub struct Expr {
+    /// What it is.
+    pub kind: ExprKind,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// Expression forms.
+#[derive(Clone, Debug)]
+pub enum ExprKind {
+    /// `null`.
+    Null,
+    /// `true`, `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A string without interpolation.
+    Str(String),
+    /// A string with `{expr}` parts.
+    Template(Vec<TemplatePart>),
+    /// `re"..."`.
+    Regex(String),
+    /// `[a, b]`: a list, and as a principal descriptor an OR list.
+    List(Vec<Expr>),
+    /// `(a, b)`: an AND tuple of principals.
+    Tuple(Vec<Expr>),
+    /// `{ key: value }`.
+    Record(Vec<(Ident, Expr)>),
+    /// `kind:value`.
+    Principal { kind: Ident, value: PrincipalValue },
+    /// A name: a request root, a `let`, a parameter, a zero-argument rule or
+    /// a principal kind.
+    Name(Ident),
+    /// `e.name`.
+    Field(Box<Expr>, Ident),
+    /// `e[key]`.
+    Index(Box<Expr>, Box<Expr>),
+    /// `f(args)`: a rule or a built-in function.
+    Call(Ident, Vec<Expr>),
+    /// `not e`.
+    Not(Box<Expr>),
+    /// `a op b`.
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `any x in xs: cond` and friends.
+    Quantifier {
+        q: Quantifier,
+        var: Ident,
+        over: Box<Expr>,
+        body: Box<Expr>,
+    },
+    /// `if c then a else b`.
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `match e { p => v, _ => w }`.
+    Match(Box<Expr>, Vec<MatchArm>),
+    /// `[e for x in xs if c]`.
+    ListComp {
+        elem: Box<Expr>,
+        var: Ident,
+        over: Box<Expr>,
+        cond: Option<Box<Expr>>,
+    },
+    /// `{k: v for a, b in rec if c}`.
+    RecordComp {
+        key: Box<Expr>,
+        value: Box<Expr>,
+        key_var: Ident,
+        value_var: Ident,
+        over: Box<Expr>,
+        cond: Option<Box<Expr>>,
+    },
+}
+
+/// The value part of a principal literal.
+#[derive(Clone, Debug)]
+pub enum PrincipalValue {
+    /// Written out: `user:14`, `role:"Trust Admin"`.
+    Text(String),
+    /// Interpolated: `account:{resource.account_id}`.
+    Expr(Box<Expr>),
+}
+
+/// A piece of a string template.
+#[derive(Clone, Debug)]
+pub enum TemplatePart {
+    /// Literal text.
+    Text(String),
+    /// `{expr}`.
+    Expr(Expr),
+}
+
+/// A `match` arm.
+#[derive(Clone, Debug)]
+pub struct MatchArm {
+    /// Patterns; `None` is `_`.
+    pub patterns: Vec<Option<Expr>>,
+    /// The value.
+    pub value: Expr,
+}
+
+/// Binary operators, lowest precedence first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    /// `or`
+    Or,
+    /// `and`
+    And,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `in`
+    In,
+    /// `not in`
+    NotIn,
+    /// `matches`: principal matching.
+    Matches,
+    /// `like`: glob match.
+    Like,
+    /// `??`: the left value unless it is null.
+    Coalesce,
+}
+
+impl BinOp {
+    /// The operator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinOp::Or => "or",
+            BinOp::And => "and",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::In => "in",
+            BinOp::NotIn => "not in",
+            BinOp::Matches => "matches",
+            BinOp::Like => "like",
+            BinOp::Coalesce => "??",
+        }
+    }
+
+    /// Binding strength; higher binds tighter.
+    pub fn precedence(self) -> u8 {
+        match self {
+            BinOp::Or => 1,
+            BinOp::And => 2,
+            BinOp::Coalesce => 5,
+            _ => 4,
+        }
+    }
+}
+
+/// Quantifier forms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantifier {
+    /// True when some element satisfies the condition.
+    Any,
+    /// True when every element does (true for an empty list).
+    All,
+    /// The first element that does, or null.
+    First,
+    /// The last element that does, or null; always visits every element.
+    Last,
+    /// How many elements do.
+    Count,
+}
+
+impl Quantifier {
+    /// The keyword.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Quantifier::Any => "any",
+            Quantifier::All => "all",
+            Quantifier::First => "first",
+            Quantifier::Last => "last",
+            Quantifier::Count => "count",
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The command line: `eval` and `test`. Each command returns an
+//! [`ExitStatus`]; nothing here decides anything itself.
+
+use crate::{cases, Data, PolicyError, PolicySet, Request};
+use clap::{Parser, Subcommand};
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::{ExitCode, Termination};
+
+/// How a command ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Allowed, all cases passed, no findings: 0.
+    Success,
+    /// Cases failed, or findings at error level: 1.
+    Failure,
+    /// Unusable input (policy, request, case file) or usage error: 2.
+    Unusable,
+    /// `eval` decided deny or unauthenticated: 3.
+    Refused,
+}
+
+impl Termination for ExitStatus {
+    fn report(self) -> ExitCode {
+        ExitCode::from(match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Unusable => 2,
+            ExitStatus::Refused => 3,
+        })
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "portcullis",
+    version,
+    about = "A declarative policy language for access control"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Decide one request and print the decision as JSON.
+    ///
+    /// Exit status: 0 allow, 3 deny or unauthenticated, 2 unusable policy or
+    /// request (the diagnostic goes to stderr).
+    Eval {
+        /// The policy file.
+        #[arg(long)]
+        policy: PathBuf,
+        /// The request: a JSON file with principal, action, resource, context.
+        #[arg(long)]
+        request: PathBuf,
+        /// Facts for the policy: a JSON object.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Run conformance case files and report `N passed, N failed`.
+    ///
+    /// Exit status: 0 all passed, 1 some failed, 2 a file could not be run.
+    Test {
+        /// Case files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Use this policy instead of `<policies>/<bundle>.pcl`.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// The folder of bundled policies.
+        #[arg(long, default_value = "policies")]
+        policies: PathBuf,
+    },
+}
+
+/// Runs the command line.
+pub fn main() -> ExitStatus {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitStatus::Unusable
+            } else {
+                ExitStatus::Success
+            };
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    match cli.command {
+        Command::Eval {
+            policy,
+            request,
+            data,
+        } => eval(&policy, &request, data.as_deref(), &mut out, &mut err),
+        Command::Test {
+            files,
+            policy,
+            policies,
+        } => test(
+            &files,
+            &cases::Options { policy, policies },
+            &mut out,
+            &mut err,
+        ),
+    }
+}
+
+/// Renders diagnostics for a person: graphical on a terminal, plain text
+/// otherwise or when `NO_COLOR` is set.
+pub fn render(diagnostic: &dyn miette::Diagnostic) -> String {
+    let plain = !std::io::stderr().is_terminal() || std::env::var_os("NO_COLOR").is_some();
+    let theme = if plain {
+        miette::GraphicalTheme::unicode_nocolor()
+    } else {
+        miette::GraphicalTheme::unicode()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut s = String::new();
+    let _ = handler.render_report(&mut s, diagnostic);
+    s
+}
+
+fn render_policy_error(e: &PolicyError) -> String {
+    e.findings
+        .iter()
+        .map(|f| render(f))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn read_json_file(path: &std::path::Path, what: &str) -> Result<String, String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {what} `{}`: {e}", path.display()))
+}
+
+/// `portcullis eval`.
+pub fn eval(
+    policy: &std::path::Path,
+    request: &std::path::Path,
+    data: Option<&std::path::Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitStatus {
+    let set = match PolicySet::from_file(policy) {
+        Ok(set) => set,
+        Err(e) => {
+            let _ = write!(err, "{}", render_policy_error(&e));
+            return ExitStatus::Unusable;
+        }
+    };
+    let request = match read_json_file(request, "request")
+        .and_then(|t| Request::from_json_str(&t).map_err(|e| render(&e)))
+    {
+        Ok(r) => r,
+        Err(msg) => {
+            let _ = writeln!(err, "{msg}");
+            return ExitStatus::Unusable;
+        }
+    };
+    let data = match data {
+        None => Data::empty(),
+        Some(path) => match read_json_file(path, "data")
+            .and_then(|t| Data::from_json_str(&t).map_err(|e| render(&e)))
+        {
+            Ok(d) => d,
+            Err(msg) => {
+                let _ = writeln!(err, "{msg}");
+                return ExitStatus::Unusable;
+            }
+        },
+    };
+    if let Err(e) = set.validate(&request, &data) {
+        let _ = writeln!(err, "{}", render(&e));
+        return ExitStatus::Unusable;
+    }
+    let decision = set.decide(&request, &data);
+    let _ = writeln!(out, "{}", decision.to_json());
+    if decision.is_allowed() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Refused
+    }
+}
+
+/// `portcullis test`.
+pub fn test(
+    files: &[PathBuf],
+    options: &cases::Options,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitStatus {
+    let mut policies = HashMap::new();
+    let (mut passed, mut failed, mut unusable) = (0usize, 0usize, false);
+    for file in files {
+        match cases::run(file, options, &mut policies) {
+            Ok(results) => {
+                for r in results {
+                    match r.failure {
+                        None => passed += 1,
+                        Some(why) => {
+                            failed += 1;
+                            let _ =
+                                writeln!(out, "FAIL {}: {}\n     {why}", file.display(), r.name);
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                unusable = true;
+                let _ = writeln!(err, "error: {e}");
+            }
+        }
+    }
+    let _ = writeln!(out, "{passed} passed, {failed} failed");
+    if unusable {
+        ExitStatus::Unusable
+    } else if failed > 0 {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    }
+}

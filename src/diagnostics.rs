@@ -1,0 +1,412 @@
+//! Diagnostics: the registry of stable codes, and the finding type every
+//! load-time stage reports with.
+//!
+//! Input: findings built by `syntax.rs`, `check.rs`, `lower.rs` and
+//! `bundle.rs`. Output: miette diagnostics with a code, a labelled span in a
+//! named source, and a help line. Invariant: a code, once published, keeps its
+//! meaning and is never reused; `docs/diagnostics.md` lists every code.
+
+use crate::ast::Span;
+use miette::{LabeledSpan, MietteSpanContents, SourceCode, SpanContents};
+use std::fmt;
+use std::sync::Arc;
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Shown but never fails a build.
+    Warning,
+    /// The policy cannot be used.
+    Error,
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $name:literal, $sev:ident; )*) => {
+        /// Every diagnostic code Portcullis reports.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Code {
+            /// All codes, in registry order.
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            /// The stable code, such as `PCL100`.
+            pub fn code(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+
+            /// The kebab-case name, such as `syntax-error`.
+            pub fn name(self) -> &'static str {
+                match self { $( Code::$variant => $name, )* }
+            }
+
+            /// The severity when no option changes it.
+            pub fn default_severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$sev, )* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// The text does not follow the grammar: `policy p { allow when }`.
+    SyntaxError = "PCL100", "syntax-error", Error;
+    /// A literal that cannot be represented: `let x = 99999999999999999999`.
+    InvalidLiteral = "PCL101", "invalid-literal", Error;
+    /// Brackets nested deeper than the parser allows.
+    TooDeep = "PCL102", "too-deep", Error;
+    /// A name that is not defined: `allow when is_admn`.
+    UnknownName = "PCL200", "unknown-name", Error;
+    /// A field the declared request shape does not have: `principal.idd`.
+    UnknownField = "PCL201", "unknown-field", Error;
+    /// A call of something that is neither a rule nor a built-in: `frob(x)`.
+    UnknownFunction = "PCL202", "unknown-function", Error;
+    /// A call with the wrong number of arguments: `upper(a, b)`.
+    WrongArity = "PCL203", "wrong-arity", Error;
+    /// A policy covers an action that is not declared: `policy p for wrte`.
+    UndeclaredAction = "PCL204", "undeclared-action", Error;
+    /// A principal literal of a kind not declared: `group:5`.
+    UnknownPrincipalKind = "PCL205", "unknown-principal-kind", Error;
+    /// Operands whose types cannot work together: `principal.id == "x"` where id is an int.
+    TypeMismatch = "PCL206", "type-mismatch", Error;
+    /// A rule that calls itself, directly or through others.
+    RecursiveRule = "PCL207", "recursive-rule", Error;
+    /// Two definitions of one name in one scope.
+    DuplicateDefinition = "PCL208", "duplicate-definition", Error;
+    /// An import whose file cannot be read.
+    UnresolvedImport = "PCL209", "unresolved-import", Error;
+    /// A policy file that imports itself, directly or through others.
+    ImportCycle = "PCL210", "import-cycle", Error;
+    /// A principal literal whose value cannot be an id: `user:abc`.
+    MalformedPrincipal = "PCL211", "malformed-principal", Error;
+    /// A `with` clause on a statement that is not `allow`, or an unknown output key.
+    InvalidOutput = "PCL212", "invalid-output", Error;
+    /// A pattern that does not compile or is too large: `re"(unclosed"`.
+    InvalidPattern = "PCL213", "invalid-pattern", Error;
+    /// An action declared twice with different classes.
+    ConflictingAction = "PCL214", "conflicting-action", Error;
+    /// A statement that is not allowed where it stands (claims in `authenticate`).
+    MisplacedStatement = "PCL215", "misplaced-statement", Error;
+    /// Two policies without `override` define the same name.
+    DuplicatePolicy = "PCL216", "duplicate-policy", Error;
+    /// More statements, rules or nodes than the configured limits allow.
+    LimitExceeded = "PCL217", "limit-exceeded", Error;
+    /// An `override policy` that no lower layer defines.
+    OverrideNothing = "PCL300", "override-nothing", Warning;
+    /// A declared action that no statement covers and that is not open or public.
+    UncoveredAction = "PCL301", "uncovered-action", Warning;
+    /// The request is not valid JSON.
+    InvalidJson = "PCL400", "invalid-json", Error;
+    /// A request field is missing or has the wrong type.
+    InvalidRequest = "PCL401", "invalid-request", Error;
+    /// An operation met a value of the wrong type at decision time.
+    EvalTypeError = "PCL500", "eval-type-error", Error;
+    /// A principal descriptor in data is malformed (nested too deep, not a string).
+    MalformedDescriptor = "PCL501", "malformed-descriptor", Error;
+    /// Evaluation went past a configured limit.
+    EvalLimit = "PCL502", "eval-limit", Error;
+    /// A value that should be a UUID is not one.
+    InvalidUuid = "PCL503", "invalid-uuid", Error;
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl Code {
+    /// Looks a code up by `PCL123` or by its kebab-case name.
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.code().eq_ignore_ascii_case(text) || c.name() == text)
+    }
+}
+
+/// A named source text, shared by every finding that points into it.
+#[derive(Clone)]
+pub struct Source {
+    /// The file name as given (a path, or a label for strings).
+    pub name: Arc<str>,
+    /// The full text.
+    pub text: Arc<str>,
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Source")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Source {
+    /// A source named `name` holding `text`.
+    pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
+        Source {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    /// 1-based line and column of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let upto = self.text.get(..offset.min(self.text.len())).unwrap_or("");
+        let line = upto.matches('\n').count() + 1;
+        let col = upto
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0)
+            + 1;
+        (line, col)
+    }
+}
+
+impl SourceCode for Source {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner =
+            self.text
+                .as_ref()
+                .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_string(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+/// One diagnostic: a code, a message, where, and how to fix it.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// The stable code.
+    pub code: Code,
+    /// Its severity after options are applied.
+    pub severity: Severity,
+    /// One lowercase line without a final period.
+    pub message: String,
+    /// The primary span.
+    pub span: Span,
+    /// Text for the primary label.
+    pub label: String,
+    /// Further labelled spans in the same source.
+    pub secondary: Vec<(Span, String)>,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// The file it points into; set when the finding leaves its stage.
+    pub source: Option<Source>,
+}
+
+impl Finding {
+    /// A finding of `code` at `span`.
+    #[cold]
+    pub fn new(code: Code, span: Span, message: impl Into<String>) -> Self {
+        Finding {
+            code,
+            severity: code.default_severity(),
+            message: message.into(),
+            span,
+            label: String::new(),
+            secondary: Vec::new(),
+            help: None,
+            source: None,
+        }
+    }
+
+    /// Sets the primary label.
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    /// Sets the help line.
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a secondary label.
+    pub fn also(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.secondary.push((span, label.into()));
+        self
+    }
+
+    /// Attaches the source the spans point into.
+    pub fn in_source(mut self, source: &Source) -> Self {
+        self.source = Some(source.clone());
+        self
+    }
+
+    /// 1-based line and column of the primary span, when the source is known.
+    pub fn line_col(&self) -> Option<(usize, usize)> {
+        self.source.as_ref().map(|s| s.line_col(self.span.start))
+    }
+
+    /// The file name, when known.
+    pub fn file(&self) -> Option<&str> {
+        self.source.as_ref().map(|s| s.name.as_ref())
+    }
+}
+
+impl From<Box<Finding>> for Finding {
+    fn from(f: Box<Finding>) -> Self {
+        *f
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Finding {}
+
+impl miette::Diagnostic for Finding {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code.code()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Error => miette::Severity::Error,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source.as_ref()?;
+        let primary = LabeledSpan::new_primary_with_span(
+            (!self.label.is_empty()).then(|| self.label.clone()),
+            self.span,
+        );
+        let rest = self
+            .secondary
+            .iter()
+            .map(|(span, text)| LabeledSpan::new_with_span(Some(text.clone()), *span));
+        Some(Box::new(std::iter::once(primary).chain(rest)))
+    }
+}
+
+/// The findings that made a policy unusable, in file order.
+#[derive(Clone, Debug)]
+pub struct PolicyError {
+    /// Every finding; at least one is an error.
+    pub findings: Vec<Finding>,
+}
+
+impl PolicyError {
+    /// Only the errors.
+    pub fn errors(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+    }
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.errors().count();
+        match self.errors().next() {
+            Some(first) if n == 1 => write!(f, "policy has an error: {}", first.message),
+            Some(first) => write!(f, "policy has {n} errors; the first: {}", first.message),
+            None => f.write_str("policy could not be loaded"),
+        }
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+impl miette::Diagnostic for PolicyError {
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        Some(Box::new(
+            self.findings.iter().map(|f| f as &dyn miette::Diagnostic),
+        ))
+    }
+}
+
+/// Edit distance, for "did you mean" help.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = Vec::with_capacity(b.len() + 1);
+        cur.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.last().copied().unwrap_or(0) + 1;
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+/// The closest candidate within a third of the name's length, if any.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_parse_back() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Code::ALL {
+            assert!(seen.insert(c.code()), "duplicate {}", c.code());
+            assert_eq!(Code::parse(c.code()), Some(*c));
+            assert_eq!(Code::parse(c.name()), Some(*c));
+        }
+    }
+
+    #[test]
+    fn did_you_mean_finds_close_names() {
+        assert_eq!(
+            did_you_mean("is_admn", ["is_admin", "owner"]),
+            Some("is_admin")
+        );
+        assert_eq!(did_you_mean("zzz", ["is_admin"]), None);
+    }
+
+    #[test]
+    fn line_col_counts_from_one() {
+        let s = Source::new("f", "ab\ncd");
+        assert_eq!(s.line_col(0), (1, 1));
+        assert_eq!(s.line_col(4), (2, 2));
+    }
+}

@@ -1,0 +1,1664 @@
+//! Step four: decisions over the IR.
+//!
+//! Input: a [`Program`], a [`Request`] and `data`. Output: a [`Decision`].
+//! Invariants:
+//! - the evaluator never sees policy text: names are resolved, patterns
+//!   compiled, statements reached through the action index;
+//! - reading the request never allocates (values are borrowed);
+//! - any error reached during a decision denies, with the error as reason
+//!   (fail closed); nothing but an `allow` statement that applied allows;
+//! - every loop spends from a step budget, so a decision is bounded.
+
+use crate::ast::{ActionClass, Outcome, Quantifier, Span};
+use crate::diagnostics::Code;
+use crate::ir::{self, Builtin, CmpOp, Expr, Kind, Program, Reason, Root};
+use crate::limits::Limits;
+use crate::request::{Request, RequestError};
+use crate::value::{
+    glob_match, str_eq, val_cmp, val_eq, Display, ListView, PrincipalVal, Val, Value,
+};
+use std::fmt::{self, Write as _};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+
+/// A statement that determined a decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecidingStatement {
+    /// `policy.label`, or `policy#n` for the n-th unlabelled statement.
+    pub id: Arc<str>,
+    /// The file it is written in.
+    pub file: Arc<str>,
+    /// Its 1-based line.
+    pub line: usize,
+    /// Its byte span in the file.
+    pub span: Span,
+}
+
+/// The answer to a request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    /// Allow, deny (403) or unauthenticated (401).
+    pub outcome: Outcome,
+    /// Why, for people; empty for an allow without a reason.
+    pub reason: Arc<str>,
+    /// The statements that decided it (empty for built-in outcomes such as
+    /// the default deny).
+    pub statements: Vec<DecidingStatement>,
+    /// Row filters returned by the allowing statement.
+    pub filters: Option<Value>,
+    /// An identity resolved by the allowing statement.
+    pub principal: Option<Value>,
+    /// Token claims.
+    pub claims: Option<Value>,
+    /// The error that made the decision fail closed, if any.
+    pub error: Option<EvalError>,
+}
+
+impl Decision {
+    /// Whether the outcome is allow.
+    pub fn is_allowed(&self) -> bool {
+        self.outcome == Outcome::Allow
+    }
+
+    fn plain(outcome: Outcome, reason: Arc<str>) -> Decision {
+        Decision {
+            outcome,
+            reason,
+            statements: Vec::new(),
+            filters: None,
+            principal: None,
+            claims: None,
+            error: None,
+        }
+    }
+
+    /// The decision as the JSON object the CLI prints.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut out = serde_json::Map::new();
+        out.insert("decision".into(), self.outcome.as_str().into());
+        out.insert("reason".into(), self.reason.as_ref().into());
+        out.insert(
+            "statements".into(),
+            self.statements
+                .iter()
+                .map(|s| serde_json::json!({ "id": s.id.as_ref(), "file": s.file.as_ref(), "line": s.line }))
+                .collect(),
+        );
+        for (key, value) in [
+            ("filters", &self.filters),
+            ("principal", &self.principal),
+            ("claims", &self.claims),
+        ] {
+            if let Some(v) = value {
+                out.insert(key.into(), v.to_json());
+            }
+        }
+        if let Some(e) = &self.error {
+            out.insert(
+                "error".into(),
+                serde_json::json!({ "code": e.code.code(), "message": e.message }),
+            );
+        }
+        serde_json::Value::Object(out)
+    }
+}
+
+/// An error met while deciding. It never escapes as an `Err`: it becomes a
+/// denying decision whose reason is this error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvalError {
+    /// `PCL5xx`, or `PCL401` for a request that does not fit the declared shape.
+    pub code: Code,
+    /// What went wrong, in words.
+    pub message: String,
+    /// Where in the policy, when known.
+    pub span: Option<Span>,
+}
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for EvalError {}
+
+impl miette::Diagnostic for EvalError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code.code()))
+    }
+}
+
+type R<T> = Result<T, Box<EvalError>>;
+
+#[cold]
+fn error(code: Code, span: Span, message: String) -> Box<EvalError> {
+    Box::new(EvalError {
+        code,
+        message,
+        span: Some(span),
+    })
+}
+
+#[cold]
+fn type_error(span: Span, message: String) -> Box<EvalError> {
+    error(Code::EvalTypeError, span, message)
+}
+
+/// How many digest comparisons secret checks have made in this process.
+/// Tests use it to show that a credential walk visits every candidate.
+static SECRET_COMPARISONS: AtomicU64 = AtomicU64::new(0);
+
+/// Digest comparisons made so far by `secret_eq` and `secret_lookup`.
+pub fn secret_comparisons() -> u64 {
+    SECRET_COMPARISONS.load(Ordering::Relaxed)
+}
+
+/// Per-decision storage for variables and computed lets. Small programs
+/// keep it on the stack.
+struct Frame<'a> {
+    vars: Store<Val<'a>>,
+    lets: Store<Option<Val<'a>>>,
+}
+
+const INLINE: usize = 16;
+
+enum Store<T> {
+    Inline([T; INLINE]),
+    Heap(Vec<T>),
+}
+
+impl<T: Default> Store<T> {
+    fn new(n: usize) -> Self {
+        if n <= INLINE {
+            Store::Inline(std::array::from_fn(|_| T::default()))
+        } else {
+            Store::Heap((0..n).map(|_| T::default()).collect())
+        }
+    }
+
+    #[inline]
+    fn get(&self, i: u32) -> Option<&T> {
+        match self {
+            Store::Inline(a) => a.get(i as usize),
+            Store::Heap(v) => v.get(i as usize),
+        }
+    }
+
+    #[inline]
+    fn set(&mut self, i: u32, value: T) {
+        let slot = match self {
+            Store::Inline(a) => a.get_mut(i as usize),
+            Store::Heap(v) => v.get_mut(i as usize),
+        };
+        if let Some(s) = slot {
+            *s = value;
+        }
+    }
+}
+
+/// Checks the request and data against the shapes the program declares.
+pub(crate) fn validate(
+    program: &Program,
+    request: &Request,
+    data: &Value,
+) -> Result<(), RequestError> {
+    if let Some(ir::Shape {
+        base: ir::ShapeBase::Record(fields),
+        ..
+    }) = &program.request_shape
+    {
+        let roots = [
+            ("principal", &request.principal),
+            ("resource", &request.resource),
+            ("context", &request.context),
+        ];
+        for (name, optional, shape) in fields {
+            if let Some((_, v)) = roots.iter().find(|(n, _)| *n == name.as_ref()) {
+                let mut path = format!("request.{name}");
+                check_shape(v, shape, *optional, &mut path, 0)?;
+            }
+        }
+    }
+    if let Some(shape) = &program.data_shape {
+        let mut path = "data".to_string();
+        check_shape(data, shape, false, &mut path, 0)?;
+    }
+    Ok(())
+}
+
+/// Decides one request.
+pub(crate) fn decide(
+    program: &Program,
+    request: &Request,
+    data: &Value,
+    limits: &Limits,
+) -> Decision {
+    let undeclared = || {
+        let (outcome, reason) = &program.undeclared;
+        (*outcome, reason.as_ref())
+    };
+    let action = program
+        .actions
+        .get(request.action.as_str())
+        .and_then(|id| program.action_info.get(*id as usize));
+    let open_policies = || -> Vec<u32> {
+        program
+            .open_set
+            .as_ref()
+            .map(|set| {
+                set.iter()
+                    .filter(|(p, _)| glob_match(p, &request.action))
+                    .map(|(_, id)| *id)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut ev = Evaluator::new(program, request, data, limits);
+
+    let (class, policies): (ActionClass, std::borrow::Cow<'_, [u32]>) = match action {
+        Some(info) => (info.class, std::borrow::Cow::Borrowed(&info.policies)),
+        None if program.open_set.is_some() => (
+            ActionClass::Guarded,
+            std::borrow::Cow::Owned(open_policies()),
+        ),
+        None => {
+            let (outcome, reason) = undeclared();
+            let reason = match reason {
+                Some(r) => match ev.reason(r) {
+                    Ok(text) => text,
+                    Err(e) => return ev.failed(*e, Vec::new()),
+                },
+                None => Arc::from(format!("action `{}` is not declared", request.action)),
+            };
+            return Decision::plain(outcome, reason);
+        }
+    };
+
+    if class == ActionClass::Public {
+        return Decision::plain(Outcome::Allow, Arc::from(""));
+    }
+    if let Err(e) = ev.check_shapes() {
+        return ev.failed(*e, Vec::new());
+    }
+    if let Some(block) = &program.authenticate {
+        match ev.block(block) {
+            Ok(Some(d)) => return d,
+            Ok(None) => {}
+            Err((e, stmts)) => return ev.failed(*e, stmts),
+        }
+    } else if class != ActionClass::Guarded && request.principal.is_null_value() {
+        return Decision::plain(
+            Outcome::Unauthenticated,
+            Arc::from(format!(
+                "action `{}` requires an authenticated caller",
+                request.action
+            )),
+        );
+    }
+    match class {
+        ActionClass::Open => Decision::plain(Outcome::Allow, Arc::from("")),
+        ActionClass::Token => ev.token_claims(),
+        _ => ev.policies(&policies),
+    }
+}
+
+trait NullValue {
+    fn is_null_value(&self) -> bool;
+}
+
+impl NullValue for Value {
+    fn is_null_value(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+}
+
+struct Evaluator<'a> {
+    program: &'a Program,
+    request: &'a Request,
+    data: &'a Value,
+    frame: Frame<'a>,
+    fuel: u64,
+}
+
+type BlockResult = Result<Option<Decision>, (Box<EvalError>, Vec<u32>)>;
+
+impl<'a> Evaluator<'a> {
+    fn new(program: &'a Program, request: &'a Request, data: &'a Value, limits: &Limits) -> Self {
+        Evaluator {
+            program,
+            request,
+            data,
+            frame: Frame {
+                vars: Store::new(program.slot_count),
+                lets: Store::new(program.lets.len()),
+            },
+            fuel: limits.max_eval_steps,
+        }
+    }
+
+    fn meta(&self, id: u32) -> Option<DecidingStatement> {
+        self.program
+            .statements
+            .get(id as usize)
+            .map(|m| DecidingStatement {
+                id: m.id.clone(),
+                file: m.file.clone(),
+                line: m.line,
+                span: m.span,
+            })
+    }
+
+    #[cold]
+    fn failed(&self, e: EvalError, stmts: Vec<u32>) -> Decision {
+        let reason = match stmts.first().and_then(|s| self.meta(*s)) {
+            Some(m) => format!("evaluation error in `{}`: {}", m.id, e.message),
+            None => format!("evaluation error: {}", e.message),
+        };
+        Decision {
+            outcome: Outcome::Deny,
+            reason: Arc::from(reason),
+            statements: stmts.iter().filter_map(|s| self.meta(*s)).collect(),
+            filters: None,
+            principal: None,
+            claims: None,
+            error: Some(e),
+        }
+    }
+
+    fn check_shapes(&self) -> R<()> {
+        validate(self.program, self.request, self.data).map_err(|e| {
+            Box::new(EvalError {
+                code: e.code,
+                message: e.to_string(),
+                span: None,
+            })
+        })
+    }
+
+    /// Runs the policies covering the action and combines their answers:
+    /// an error denies, then any refusal wins, then any allow, else deny.
+    fn policies(&mut self, ids: &[u32]) -> Decision {
+        let mut allow: Option<Decision> = None;
+        for id in ids {
+            let Some(policy) = self.program.policies.get(*id as usize) else {
+                continue;
+            };
+            match self.block(&policy.body) {
+                Err((e, stmts)) => return self.failed(*e, stmts),
+                Ok(Some(d)) if d.outcome != Outcome::Allow => return d,
+                Ok(Some(d)) => {
+                    if allow.is_none() {
+                        allow = Some(d);
+                    }
+                }
+                Ok(None) => {}
+            }
+        }
+        allow.unwrap_or_else(|| {
+            Decision::plain(
+                Outcome::Deny,
+                Arc::from(format!("no statement allows `{}`", self.request.action)),
+            )
+        })
+    }
+
+    /// Evaluates one block. `Ok(None)` when no statement applied.
+    fn block(&mut self, block: &'a ir::Block) -> BlockResult {
+        if block.ordered {
+            for s in &block.statements {
+                if self.applies(s).map_err(|e| (e, vec![s.id]))? {
+                    return self.conclude(s).map(Some).map_err(|e| (e, vec![s.id]));
+                }
+            }
+            return Ok(None);
+        }
+        // Unordered: every refusal is looked at before any allow.
+        for s in block
+            .statements
+            .iter()
+            .filter(|s| s.outcome != Outcome::Allow)
+        {
+            if self.applies(s).map_err(|e| (e, vec![s.id]))? {
+                return self.conclude(s).map(Some).map_err(|e| (e, vec![s.id]));
+            }
+        }
+        for s in block
+            .statements
+            .iter()
+            .filter(|s| s.outcome == Outcome::Allow)
+        {
+            if self.applies(s).map_err(|e| (e, vec![s.id]))? {
+                return self.conclude(s).map(Some).map_err(|e| (e, vec![s.id]));
+            }
+        }
+        Ok(None)
+    }
+
+    fn applies(&mut self, s: &'a ir::Statement) -> R<bool> {
+        match &s.when {
+            None => Ok(true),
+            Some(cond) => self.truth(cond, "a `when` condition"),
+        }
+    }
+
+    fn conclude(&mut self, s: &'a ir::Statement) -> R<Decision> {
+        let reason = match &s.reason {
+            Some(r) => self.reason(r)?,
+            None => Arc::from(""),
+        };
+        let mut d = Decision::plain(s.outcome, reason);
+        d.statements.extend(self.meta(s.id));
+        if s.outcome == Outcome::Allow {
+            let kinds = &self.program.kind_names;
+            if let Some(f) = &s.outputs.filters {
+                let v = self.eval(f)?;
+                if !v.is_record() && !v.is_null() {
+                    return Err(type_error(
+                        Span::default(),
+                        format!("filters must be a record, found {}", v.type_name()),
+                    ));
+                }
+                d.filters = Some(v.to_value(kinds));
+            }
+            if let Some(p) = &s.outputs.principal {
+                d.principal = Some(self.eval(p)?.to_value(kinds));
+            }
+            if let Some(c) = &s.outputs.claims {
+                d.claims = Some(self.eval(c)?.to_value(kinds));
+            }
+        }
+        Ok(d)
+    }
+
+    fn reason(&mut self, r: &'a Reason) -> R<Arc<str>> {
+        match r {
+            Reason::Fixed(text) => Ok(text.clone()),
+            Reason::Computed(e) => {
+                let v = self.eval(e)?;
+                Ok(Arc::from(Display(&v).to_string()))
+            }
+        }
+    }
+
+    /// Token issuance: the claims of every policy, keyed by policy name and
+    /// kept apart for access and refresh tokens; empty claims are left out.
+    fn token_claims(&mut self) -> Decision {
+        let mut access = crate::value::Record::new();
+        let mut refresh = crate::value::Record::new();
+        for policy in &self.program.policies {
+            for (expr, out) in [
+                (&policy.claims_access, &mut access),
+                (&policy.claims_refresh, &mut refresh),
+            ] {
+                let Some(expr) = expr else { continue };
+                match self.eval(expr) {
+                    Ok(v) => {
+                        let value = v.to_value(&self.program.kind_names);
+                        let empty = matches!(&value, Value::Null)
+                            || matches!(&value, Value::Record(r) if r.is_empty());
+                        if !empty {
+                            out.insert(policy.name.as_ref(), value);
+                        }
+                    }
+                    Err(e) => return self.failed(*e, Vec::new()),
+                }
+            }
+        }
+        let mut claims = crate::value::Record::new();
+        claims.insert("access", Value::Record(access));
+        claims.insert("refresh", Value::Record(refresh));
+        let mut d = Decision::plain(Outcome::Allow, Arc::from(""));
+        d.claims = Some(Value::Record(claims));
+        d
+    }
+
+    #[inline]
+    fn spend(&mut self, span: Span) -> R<()> {
+        if self.fuel == 0 {
+            return Err(error(
+                Code::EvalLimit,
+                span,
+                "the decision took more steps than the limit allows".into(),
+            ));
+        }
+        self.fuel -= 1;
+        Ok(())
+    }
+
+    fn truth(&mut self, e: &'a Expr, what: &str) -> R<bool> {
+        match self.eval(e)? {
+            Val::Bool(b) => Ok(b),
+            other => Err(type_error(
+                span_of(e),
+                format!("{what} must be a boolean, found {}", other.type_name()),
+            )),
+        }
+    }
+
+    fn root(&self, r: Root) -> Val<'a> {
+        match r {
+            Root::Principal => Val::from(&self.request.principal),
+            Root::Action => Val::Str(&self.request.action),
+            Root::Resource => Val::from(&self.request.resource),
+            Root::Context => Val::from(&self.request.context),
+            Root::Data => Val::from(self.data),
+        }
+    }
+
+    fn eval(&mut self, e: &'a Expr) -> R<Val<'a>> {
+        Ok(match e {
+            Expr::Const(v) => Val::from(v),
+            Expr::Root(r) => self.root(*r),
+            Expr::Var(slot) => self.frame.vars.get(*slot).cloned().unwrap_or_default(),
+            Expr::Let(id) => {
+                if let Some(Some(v)) = self.frame.lets.get(*id) {
+                    return Ok(v.clone());
+                }
+                let expr = self.program.lets.get(*id as usize);
+                let v = match expr {
+                    Some(x) => self.eval(x)?,
+                    None => Val::Null,
+                };
+                self.frame.lets.set(*id, Some(v.clone()));
+                v
+            }
+            Expr::Field(base, name, span) => {
+                let b = self.eval(base)?;
+                match b.field(name) {
+                    Some(v) => v,
+                    None => {
+                        return Err(type_error(
+                            *span,
+                            format!("cannot read field `{name}` of {}", b.type_name()),
+                        ))
+                    }
+                }
+            }
+            Expr::Index(base, key, span) => {
+                let b = self.eval(base)?;
+                let k = self.eval(key)?;
+                index(&b, &k, *span)?
+            }
+            Expr::Call(rule, args) => return self.call(*rule, args, |ev, body| ev.eval(body)),
+            Expr::Builtin(b, args, span) => self.builtin(*b, args, *span)?,
+            Expr::Not(x, _) => Val::Bool(!self.truth(x, "the operand of `not`")?),
+            Expr::And(l, r, _) => Val::Bool(
+                self.truth(l, "an operand of `and`")? && self.truth(r, "an operand of `and`")?,
+            ),
+            Expr::Or(l, r, _) => Val::Bool(
+                self.truth(l, "an operand of `or`")? || self.truth(r, "an operand of `or`")?,
+            ),
+            Expr::Coalesce(l, r) => match self.eval(l)? {
+                Val::Null => self.eval(r)?,
+                v => v,
+            },
+            Expr::Cmp(op, l, r, span) => {
+                let (a, b) = (self.eval(l)?, self.eval(r)?);
+                Val::Bool(match op {
+                    CmpOp::Eq => val_eq(&a, &b),
+                    CmpOp::Ne => !val_eq(&a, &b),
+                    _ => {
+                        let ord = val_cmp(&a, &b).ok_or_else(|| {
+                            type_error(
+                                *span,
+                                format!("cannot order {} and {}", a.type_name(), b.type_name()),
+                            )
+                        })?;
+                        match op {
+                            CmpOp::Lt => ord.is_lt(),
+                            CmpOp::Le => ord.is_le(),
+                            CmpOp::Gt => ord.is_gt(),
+                            _ => ord.is_ge(),
+                        }
+                    }
+                })
+            }
+            Expr::In {
+                item,
+                set,
+                negate,
+                span,
+            } => {
+                let x = self.eval(item)?;
+                let s = self.eval(set)?;
+                Val::Bool(contains(&s, &x, *span)? != *negate)
+            }
+            Expr::Like(l, r, span) => {
+                let (a, b) = (self.eval(l)?, self.eval(r)?);
+                match (a.as_str(), b.as_str()) {
+                    (Some(t), Some(p)) => Val::Bool(glob_match(p, t)),
+                    _ => {
+                        return Err(type_error(
+                            *span,
+                            format!(
+                                "`like` matches strings, found {} and {}",
+                                a.type_name(),
+                                b.type_name()
+                            ),
+                        ))
+                    }
+                }
+            }
+            Expr::Matches(subject, desc, _) => {
+                let s = self.eval(subject)?;
+                Val::Bool(self.matches_expr(&s, desc)?)
+            }
+            Expr::Quant {
+                q,
+                slot,
+                over,
+                body,
+                span,
+            } => self.quantify(*q, *slot, over, body, *span)?,
+            Expr::If(c, a, b, _) => {
+                if self.truth(c, "the condition of `if`")? {
+                    self.eval(a)?
+                } else {
+                    self.eval(b)?
+                }
+            }
+            Expr::Match(subject, arms, default) => {
+                let s = self.eval(subject)?;
+                match select_arm(&s, arms, default) {
+                    Some(x) => self.eval(x)?,
+                    None => Val::Null,
+                }
+            }
+            Expr::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for i in items.iter() {
+                    out.push(self.eval(i)?);
+                }
+                Val::OwnedList(out.into())
+            }
+            Expr::Tuple(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for i in items.iter() {
+                    out.push(self.eval(i)?);
+                }
+                Val::Tuple(out.into())
+            }
+            Expr::Record(fields) => {
+                let mut out: Vec<(Rc<str>, Val<'a>)> = Vec::with_capacity(fields.len());
+                for (k, x) in fields.iter() {
+                    out.push((Rc::from(k.as_ref()), self.eval(x)?));
+                }
+                Val::OwnedRecord(out.into())
+            }
+            Expr::Template(parts) => {
+                let mut s = String::new();
+                for p in parts.iter() {
+                    match p {
+                        ir::TemplatePart::Text(t) => s.push_str(t),
+                        ir::TemplatePart::Expr(x) => {
+                            let v = self.eval(x)?;
+                            let _ = write!(s, "{}", Display(&v));
+                        }
+                    }
+                }
+                Val::OwnedStr(s.into())
+            }
+            Expr::Principal(kind, value) => {
+                let v = self.eval(value)?;
+                Val::Principal(Rc::new(PrincipalVal {
+                    kind: *kind,
+                    value: v,
+                }))
+            }
+            Expr::Pattern(id) => Val::Pattern(*id),
+            Expr::ListComp {
+                elem,
+                slot,
+                over,
+                cond,
+                span,
+            } => {
+                let o = self.eval(over)?;
+                let items = iterate(&o, *span)?;
+                let mut out = Vec::new();
+                for i in 0..items.len() {
+                    self.spend(*span)?;
+                    let Some(v) = items.get(i) else { continue };
+                    self.frame.vars.set(*slot, v);
+                    if let Some(c) = cond {
+                        if !self.truth(c, "the condition of a comprehension")? {
+                            continue;
+                        }
+                    }
+                    out.push(self.eval(elem)?);
+                }
+                Val::OwnedList(out.into())
+            }
+            Expr::RecordComp {
+                key,
+                value,
+                key_slot,
+                value_slot,
+                over,
+                cond,
+                span,
+            } => {
+                let o = self.eval(over)?;
+                let entries = o.record_entries().ok_or_else(|| {
+                    type_error(
+                        *span,
+                        format!(
+                            "a record comprehension needs a record, found {}",
+                            o.type_name()
+                        ),
+                    )
+                })?;
+                let mut out: Vec<(Rc<str>, Val<'a>)> = Vec::new();
+                for (k, v) in entries {
+                    self.spend(*span)?;
+                    self.frame.vars.set(*key_slot, k);
+                    self.frame.vars.set(*value_slot, v);
+                    if let Some(c) = cond {
+                        if !self.truth(c, "the condition of a comprehension")? {
+                            continue;
+                        }
+                    }
+                    let kv = self.eval(key)?;
+                    let Some(ks) = kv.as_str() else {
+                        return Err(type_error(
+                            *span,
+                            format!("record keys must be strings, found {}", kv.type_name()),
+                        ));
+                    };
+                    let ks: Rc<str> = Rc::from(ks);
+                    let vv = self.eval(value)?;
+                    match out.iter_mut().find(|(k, _)| *k == ks) {
+                        Some(slot) => slot.1 = vv,
+                        None => out.push((ks, vv)),
+                    }
+                }
+                Val::OwnedRecord(out.into())
+            }
+        })
+    }
+
+    /// Binds a rule's arguments and runs `then` on its body. Arguments are
+    /// all evaluated before any slot is written, so nested calls of the same
+    /// rule in arguments are safe; rules are never recursive.
+    fn call<T>(
+        &mut self,
+        rule: u32,
+        args: &'a [Expr],
+        then: impl FnOnce(&mut Self, &'a Expr) -> R<T>,
+    ) -> R<T> {
+        let Some(r) = self.program.rules.get(rule as usize) else {
+            return then(self, &NULL_EXPR);
+        };
+        let mut values: [Val<'a>; crate::lower::MAX_PARAMS] = Default::default();
+        for (slot, a) in values.iter_mut().zip(args.iter()) {
+            *slot = self.eval(a)?;
+        }
+        for (slot, v) in r.params.iter().zip(values) {
+            self.frame.vars.set(*slot, v);
+        }
+        then(self, &r.body)
+    }
+
+    fn quantify(
+        &mut self,
+        q: Quantifier,
+        slot: u32,
+        over: &'a Expr,
+        body: &'a Expr,
+        span: Span,
+    ) -> R<Val<'a>> {
+        let o = self.eval(over)?;
+        let items = iterate(&o, span)?;
+        let what = "the condition of a quantifier";
+        let mut count = 0i64;
+        let mut last = Val::Null;
+        for i in 0..items.len() {
+            self.spend(span)?;
+            let Some(v) = items.get(i) else { continue };
+            self.frame.vars.set(slot, v.clone());
+            let hit = self.truth(body, what)?;
+            match q {
+                Quantifier::Any if hit => return Ok(Val::Bool(true)),
+                Quantifier::All if !hit => return Ok(Val::Bool(false)),
+                Quantifier::First if hit => return Ok(v),
+                Quantifier::Last if hit => last = v,
+                Quantifier::Count if hit => count += 1,
+                _ => {}
+            }
+        }
+        Ok(match q {
+            Quantifier::Any => Val::Bool(false),
+            Quantifier::All => Val::Bool(true),
+            Quantifier::First => Val::Null,
+            Quantifier::Last => last,
+            Quantifier::Count => Val::Int(count),
+        })
+    }
+
+    // ------------------------------------------------------------ principals
+
+    /// Matches a subject against a descriptor expression. Descriptors
+    /// written in the policy are walked in place, without building values;
+    /// anything else is evaluated and matched as data.
+    fn matches_expr(&mut self, subject: &Val<'a>, e: &'a Expr) -> R<bool> {
+        match e {
+            Expr::List(items) => {
+                for item in items.iter() {
+                    let hit = match item {
+                        Expr::Tuple(members) | Expr::List(members) => {
+                            self.tuple_expr(subject, members)?
+                        }
+                        other => self.matches_expr(subject, other)?,
+                    };
+                    if hit {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            Expr::Tuple(members) => self.tuple_expr(subject, members),
+            Expr::Principal(kind, value) => {
+                let v = self.eval(value)?;
+                self.kind_test(subject, *kind, &v)
+            }
+            Expr::If(c, a, b, _) => {
+                if self.truth(c, "the condition of `if`")? {
+                    self.matches_expr(subject, a)
+                } else {
+                    self.matches_expr(subject, b)
+                }
+            }
+            Expr::Match(s, arms, default) => {
+                let v = self.eval(s)?;
+                match select_arm(&v, arms, default) {
+                    Some(x) => self.matches_expr(subject, x),
+                    None => Ok(false),
+                }
+            }
+            Expr::Call(rule, args) => {
+                let subject = subject.clone();
+                self.call(*rule, args, move |ev, body| ev.matches_expr(&subject, body))
+            }
+            Expr::Index(base, key, span) if matches!(**base, Expr::Record(_)) => {
+                let Expr::Record(fields) = &**base else {
+                    return Ok(false);
+                };
+                let k = self.eval(key)?;
+                let Some(k) = k.as_str() else {
+                    return Err(type_error(
+                        *span,
+                        format!("a record key must be a string, found {}", k.type_name()),
+                    ));
+                };
+                match fields.iter().find(|(name, _)| name.as_ref() == k) {
+                    Some((_, x)) => self.matches_expr(subject, x),
+                    None => Ok(false),
+                }
+            }
+            other => {
+                let v = self.eval(other)?;
+                self.matches_value(subject, &v, span_of(other))
+            }
+        }
+    }
+
+    fn tuple_expr(&mut self, subject: &Val<'a>, members: &'a [Expr]) -> R<bool> {
+        if members.is_empty() {
+            return Ok(false);
+        }
+        let tuple_wide = members
+            .iter()
+            .any(|m| matches!(m, Expr::Principal(k, _) if self.is_tuple_wide(*k)));
+        if tuple_wide {
+            return Ok(!subject.is_null());
+        }
+        for m in members {
+            if !self.matches_expr(subject, m)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn is_tuple_wide(&self, kind: u32) -> bool {
+        matches!(
+            self.program.kinds.get(kind as usize),
+            Some(Kind::Anyone { tuple_wide: true })
+        )
+    }
+
+    /// Matches a descriptor value: a string is one principal, a list is an
+    /// OR list whose nested lists are AND tuples, null matches nobody.
+    fn matches_value(&mut self, subject: &Val<'a>, v: &Val<'a>, span: Span) -> R<bool> {
+        match v {
+            Val::Null => Ok(false),
+            Val::Principal(p) => self.kind_test(subject, p.kind, &p.value),
+            Val::Tuple(members) => self.tuple_value(subject, &ListView::Owned(members), span),
+            _ => {
+                if let Some(text) = v.as_str() {
+                    return self.text_test(subject, text);
+                }
+                let Some(items) = v.as_list() else {
+                    return Err(error(
+                        Code::MalformedDescriptor,
+                        span,
+                        format!(
+                            "a principal descriptor is a string or a list, found {}",
+                            v.type_name()
+                        ),
+                    ));
+                };
+                for item in items.iter() {
+                    self.spend(span)?;
+                    let hit = match &item {
+                        Val::List(_) | Val::OwnedList(_) | Val::Tuple(_) => match item.as_list() {
+                            Some(members) => self.tuple_value(subject, &members, span)?,
+                            None => false,
+                        },
+                        Val::Null => false,
+                        Val::Principal(p) => self.kind_test(subject, p.kind, &p.value)?,
+                        other => match other.as_str() {
+                            Some(text) => self.text_test(subject, text)?,
+                            None => {
+                                return Err(error(
+                                    Code::MalformedDescriptor,
+                                    span,
+                                    format!(
+                                        "an OR list holds principals and tuples, found {}",
+                                        other.type_name()
+                                    ),
+                                ))
+                            }
+                        },
+                    };
+                    if hit {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    fn tuple_value(
+        &mut self,
+        subject: &Val<'a>,
+        members: &ListView<'_, 'a>,
+        span: Span,
+    ) -> R<bool> {
+        if members.len() == 0 {
+            return Ok(false);
+        }
+        let mut all = true;
+        let mut wide = false;
+        for m in members.iter() {
+            self.spend(span)?;
+            let hit = match &m {
+                Val::Null => false,
+                Val::Principal(p) => {
+                    wide |= self.is_tuple_wide(p.kind);
+                    self.kind_test(subject, p.kind, &p.value)?
+                }
+                other => match other.as_str() {
+                    Some(text) => {
+                        if let Some((kind, _)) = self.parse_principal(text) {
+                            wide |= self.is_tuple_wide(kind);
+                        }
+                        self.text_test(subject, text)?
+                    }
+                    None => {
+                        return Err(error(
+                            Code::MalformedDescriptor,
+                            span,
+                            format!(
+                                "an AND tuple holds principal strings, found {}",
+                                other.type_name()
+                            ),
+                        ))
+                    }
+                },
+            };
+            all &= hit;
+        }
+        Ok(if wide { !subject.is_null() } else { all })
+    }
+
+    /// Splits `kind:value` (or a bare kind that takes no value).
+    fn parse_principal<'t>(&self, text: &'t str) -> Option<(u32, &'t str)> {
+        let (kind, value) = match text.split_once(':') {
+            Some((k, v)) => (k, v),
+            None => (text, ""),
+        };
+        let id = self
+            .program
+            .kind_names
+            .iter()
+            .position(|k| k.as_ref() == kind)? as u32;
+        let anyone = matches!(
+            self.program.kinds.get(id as usize),
+            Some(Kind::Anyone { .. })
+        );
+        let has_colon = text.len() != kind.len();
+        match (anyone, has_colon) {
+            (true, false) => Some((id, "")),
+            (false, true) if !value.is_empty() => Some((id, value)),
+            _ => None,
+        }
+    }
+
+    fn text_test(&mut self, subject: &Val<'a>, text: &str) -> R<bool> {
+        match self.parse_principal(text) {
+            Some((kind, value)) => self.kind_test(subject, kind, &Val::Str(value_static(value))),
+            None => Ok(false),
+        }
+    }
+
+    fn kind_test(&mut self, subject: &Val<'a>, kind: u32, value: &Val<'_>) -> R<bool> {
+        let Some(k) = self.program.kinds.get(kind as usize) else {
+            return Ok(false);
+        };
+        if subject.is_null() {
+            return Ok(false);
+        }
+        match k {
+            Kind::Anyone { .. } => Ok(true),
+            Kind::Equals(path) => {
+                let field = walk(subject, path);
+                Ok(id_eq(&field, value))
+            }
+            Kind::Member(path) => {
+                let list = walk(subject, path);
+                if value.is_null() {
+                    return Ok(false);
+                }
+                match list.as_list() {
+                    Some(items) => Ok(items.iter().any(|item| val_eq(&item, value))),
+                    None => Ok(false),
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ built-ins
+
+    fn builtin(&mut self, b: Builtin, args: &'a [Expr], span: Span) -> R<Val<'a>> {
+        let arg = |i: usize| args.get(i).unwrap_or(&NULL_EXPR);
+        let a = self.eval(arg(0))?;
+        let fname = b.name();
+        let text = |v: &Val<'a>| -> R<()> {
+            if v.as_str().is_some() {
+                Ok(())
+            } else {
+                Err(type_error(
+                    span,
+                    format!("`{fname}` needs a string, found {}", v.type_name()),
+                ))
+            }
+        };
+        Ok(match b {
+            Builtin::Upper | Builtin::Lower => {
+                text(&a)?;
+                let s = a.as_str().unwrap_or("");
+                let unchanged = if b == Builtin::Upper {
+                    !s.chars().any(char::is_lowercase)
+                } else {
+                    !s.chars().any(char::is_uppercase)
+                };
+                if unchanged {
+                    a
+                } else if b == Builtin::Upper {
+                    Val::OwnedStr(s.to_uppercase().into())
+                } else {
+                    Val::OwnedStr(s.to_lowercase().into())
+                }
+            }
+            Builtin::Len => match (&a, a.as_str(), a.as_list(), a.record_entries()) {
+                (_, Some(s), _, _) => Val::Int(s.chars().count() as i64),
+                (_, _, Some(l), _) => Val::Int(l.len() as i64),
+                (_, _, _, Some(r)) => Val::Int(r.len() as i64),
+                _ => {
+                    return Err(type_error(
+                        span,
+                        format!(
+                            "`len` needs a string, list or record, found {}",
+                            a.type_name()
+                        ),
+                    ))
+                }
+            },
+            Builtin::Empty => Val::Bool(match &a {
+                Val::Null => true,
+                other => {
+                    other.as_str().is_some_and(str::is_empty)
+                        || other.as_list().is_some_and(|l| l.len() == 0)
+                        || other.record_entries().is_some_and(|r| r.is_empty())
+                }
+            }),
+            Builtin::IsUuid => Val::Bool(a.as_str().is_some_and(crate::value::is_uuid_text)),
+            Builtin::Uuid => {
+                text(&a)?;
+                let s = a.as_str().unwrap_or("");
+                match uuid::Uuid::try_parse(s) {
+                    Ok(u) => Val::OwnedStr(u.hyphenated().to_string().into()),
+                    Err(_) => {
+                        return Err(error(
+                            Code::InvalidUuid,
+                            span,
+                            format!("`{}` is not a UUID", truncate(s)),
+                        ))
+                    }
+                }
+            }
+            Builtin::ToInt => match &a {
+                Val::Int(_) => a,
+                other => match other.as_str().and_then(|s| s.trim().parse::<i64>().ok()) {
+                    Some(n) => Val::Int(n),
+                    None => {
+                        return Err(type_error(
+                            span,
+                            format!("`int` cannot convert {}", other.type_name()),
+                        ))
+                    }
+                },
+            },
+            Builtin::ToString => match &a {
+                Val::Str(_) | Val::OwnedStr(_) => a,
+                other => Val::OwnedStr(Display(other).to_string().into()),
+            },
+            Builtin::Keys => match a.record_entries() {
+                Some(entries) => Val::OwnedList(
+                    entries
+                        .into_iter()
+                        .map(|(k, _)| k)
+                        .collect::<Vec<_>>()
+                        .into(),
+                ),
+                None if a.is_null() => Val::OwnedList(Rc::from([])),
+                None => {
+                    return Err(type_error(
+                        span,
+                        format!("`keys` needs a record, found {}", a.type_name()),
+                    ))
+                }
+            },
+            Builtin::Distinct => {
+                let items = iterate(&a, span)?;
+                let mut out: Vec<Val<'a>> = Vec::new();
+                for v in items.iter() {
+                    self.spend(span)?;
+                    if !out.iter().any(|w| val_eq(w, &v)) {
+                        out.push(v);
+                    }
+                }
+                Val::OwnedList(out.into())
+            }
+            Builtin::Has => {
+                let k = self.eval(arg(1))?;
+                match k.as_str() {
+                    Some(key) => Val::Bool(a.has_key(key)),
+                    None => {
+                        return Err(type_error(
+                            span,
+                            format!("`has` needs a string key, found {}", k.type_name()),
+                        ))
+                    }
+                }
+            }
+            Builtin::Captures => {
+                text(&a)?;
+                let p = self.eval(arg(1))?;
+                let Val::Pattern(id) = p else {
+                    return Err(type_error(
+                        span,
+                        format!("`captures` needs a pattern, found {}", p.type_name()),
+                    ));
+                };
+                let Some(re) = self.program.patterns.get(id as usize) else {
+                    return Ok(Val::Null);
+                };
+                capture(re, a)
+            }
+            Builtin::SecretEq => {
+                let digest = self.eval(arg(1))?;
+                let presented = secret_text(&a, span)?;
+                let computed = sha256_hex(presented);
+                Val::Bool(digest_matches(&computed, &digest))
+            }
+            Builtin::SecretLookup => {
+                let rows = self.eval(arg(1))?;
+                let field = self.eval(arg(2))?;
+                let presented = secret_text(&a, span)?;
+                let Some(field) = field.as_str() else {
+                    return Err(type_error(
+                        span,
+                        "`secret_lookup` needs a field name".to_string(),
+                    ));
+                };
+                let computed = sha256_hex(presented);
+                let items = iterate(&rows, span)?;
+                let mut found = Val::Null;
+                // Visit every row whatever matched: time must not tell
+                // whether, or where, the key matched.
+                for row in items.iter() {
+                    self.spend(span)?;
+                    let digest = row.field(field).unwrap_or(Val::Null);
+                    let hit = digest_matches(&computed, &digest);
+                    found = if hit { row } else { found };
+                }
+                found
+            }
+            _ => {
+                let bv = self.eval(arg(1))?;
+                text(&a)?;
+                text(&bv)?;
+                string_pair(b, a, bv.as_str().unwrap_or(""))
+            }
+        })
+    }
+}
+
+static NULL_EXPR: Expr = Expr::Const(Value::Null);
+
+/// Borrows a slice of a descriptor string for the duration of a kind test.
+///
+/// `kind_test` takes `&Val<'_>`, so the short-lived borrow is fine; this
+/// helper only documents that no copy is made.
+#[inline]
+fn value_static(s: &str) -> &str {
+    s
+}
+
+fn truncate(s: &str) -> String {
+    if s.chars().count() > 64 {
+        format!("{}...", s.chars().take(64).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+fn span_of(e: &Expr) -> Span {
+    match e {
+        Expr::Field(_, _, s)
+        | Expr::Index(_, _, s)
+        | Expr::Builtin(_, _, s)
+        | Expr::Not(_, s)
+        | Expr::And(_, _, s)
+        | Expr::Or(_, _, s)
+        | Expr::Cmp(_, _, _, s)
+        | Expr::Like(_, _, s)
+        | Expr::Matches(_, _, s)
+        | Expr::If(_, _, _, s) => *s,
+        Expr::In { span, .. }
+        | Expr::Quant { span, .. }
+        | Expr::ListComp { span, .. }
+        | Expr::RecordComp { span, .. } => *span,
+        _ => Span::default(),
+    }
+}
+
+fn select_arm<'e>(
+    subject: &Val,
+    arms: &'e [(Vec<Value>, Expr)],
+    default: &'e Option<Box<Expr>>,
+) -> Option<&'e Expr> {
+    arms.iter()
+        .find(|(pats, _)| pats.iter().any(|p| val_eq(&Val::from(p), subject)))
+        .map(|(_, x)| x)
+        .or(default.as_deref())
+}
+
+fn iterate<'v, 'a>(v: &'v Val<'a>, span: Span) -> R<ListView<'v, 'a>> {
+    match v {
+        Val::Null => Ok(ListView::Data(&[])),
+        _ => v.as_list().ok_or_else(|| {
+            type_error(
+                span,
+                format!("expected a list to iterate over, found {}", v.type_name()),
+            )
+        }),
+    }
+}
+
+fn walk<'a>(subject: &Val<'a>, path: &[ir::Name]) -> Val<'a> {
+    let mut cur = subject.clone();
+    for seg in path {
+        cur = cur.field(seg).unwrap_or(Val::Null);
+    }
+    cur
+}
+
+fn index<'a>(b: &Val<'a>, k: &Val<'a>, span: Span) -> R<Val<'a>> {
+    if b.is_null() || k.is_null() {
+        return Ok(Val::Null);
+    }
+    if let Some(key) = k.as_str() {
+        return b.field(key).ok_or_else(|| {
+            type_error(
+                span,
+                format!("cannot index {} with a string", b.type_name()),
+            )
+        });
+    }
+    if let (Val::Int(i), Some(items)) = (k, b.as_list()) {
+        let len = items.len() as i64;
+        let at = if *i < 0 { len + i } else { *i };
+        return Ok(if (0..len).contains(&at) {
+            items.get(at as usize).unwrap_or_default()
+        } else {
+            Val::Null
+        });
+    }
+    Err(type_error(
+        span,
+        format!("cannot index {} with {}", b.type_name(), k.type_name()),
+    ))
+}
+
+/// `x in set`: list membership, record keys; null is the empty collection.
+fn contains(set: &Val, x: &Val, span: Span) -> R<bool> {
+    match set {
+        Val::Null => Ok(false),
+        Val::Record(_) | Val::OwnedRecord(_) => match x.as_str() {
+            Some(k) => Ok(set.has_key(k)),
+            None => Ok(false),
+        },
+        _ => match set.as_list() {
+            Some(items) => Ok(items.iter().any(|v| val_eq(&v, x))),
+            None => Err(type_error(
+                span,
+                format!("`in` needs a list or a record, found {}", set.type_name()),
+            )),
+        },
+    }
+}
+
+/// Id equality for `kind == .field` principals: digit-only text equals the
+/// number it spells (`007` is 7); UUIDs compare canonically.
+fn id_eq(a: &Val, b: &Val) -> bool {
+    fn digits(s: &str) -> Option<&str> {
+        (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit())).then(|| {
+            let t = s.trim_start_matches('0');
+            if t.is_empty() {
+                "0"
+            } else {
+                t
+            }
+        })
+    }
+    match (a, b) {
+        (Val::Null, _) | (_, Val::Null) => false,
+        (Val::Int(x), Val::Int(y)) => x == y,
+        (Val::Int(n), other) | (other, Val::Int(n)) => match other.as_str().and_then(digits) {
+            Some(d) => {
+                let mut buf = [0u8; 20];
+                itoa_into(*n, &mut buf).is_some_and(|t| t == d)
+            }
+            None => false,
+        },
+        _ => match (a.as_str(), b.as_str()) {
+            (Some(x), Some(y)) => match (digits(x), digits(y)) {
+                (Some(p), Some(q)) => p == q,
+                _ => str_eq(x, y),
+            },
+            _ => val_eq(a, b),
+        },
+    }
+}
+
+/// Writes a non-negative integer in decimal without allocating.
+fn itoa_into(n: i64, buf: &mut [u8; 20]) -> Option<&str> {
+    if n < 0 {
+        return None;
+    }
+    let mut n = n as u64;
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        if let Some(slot) = buf.get_mut(i) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    buf.get(i..).and_then(|b| std::str::from_utf8(b).ok())
+}
+
+fn capture<'a>(re: &regex::Regex, text: Val<'a>) -> Val<'a> {
+    let s = text.as_str().unwrap_or("");
+    let Some(caps) = re.captures(s) else {
+        return Val::Null;
+    };
+    let mut out: Vec<(Rc<str>, Val<'a>)> = Vec::new();
+    for name in re.capture_names().flatten() {
+        let v = match caps.name(name) {
+            Some(m) => match &text {
+                Val::Str(borrowed) => borrowed.get(m.start()..m.end()).map_or(Val::Null, Val::Str),
+                _ => Val::OwnedStr(m.as_str().into()),
+            },
+            None => Val::Null,
+        };
+        out.push((Rc::from(name), v));
+    }
+    Val::OwnedRecord(out.into())
+}
+
+/// Two-string built-ins; slices stay borrowed where the input is.
+fn string_pair<'a>(b: Builtin, a: Val<'a>, other: &str) -> Val<'a> {
+    let s = a.as_str().unwrap_or("");
+    let slice = |range: std::ops::Range<usize>| -> Val<'a> {
+        match &a {
+            Val::Str(borrowed) => borrowed.get(range).map_or(Val::Null, Val::Str),
+            _ => s.get(range).map_or(Val::Null, |t| Val::OwnedStr(t.into())),
+        }
+    };
+    match b {
+        Builtin::StartsWith => Val::Bool(s.starts_with(other)),
+        Builtin::EndsWith => Val::Bool(s.ends_with(other)),
+        Builtin::Contains => Val::Bool(s.contains(other)),
+        Builtin::StripPrefix => {
+            if s.starts_with(other) {
+                slice(other.len()..s.len())
+            } else {
+                a.clone()
+            }
+        }
+        Builtin::StripSuffix => {
+            if s.ends_with(other) {
+                slice(0..s.len() - other.len())
+            } else {
+                a.clone()
+            }
+        }
+        Builtin::BeforeLast => s.rfind(other).map_or(Val::Null, |i| slice(0..i)),
+        Builtin::AfterLast => s
+            .rfind(other)
+            .map_or(Val::Null, |i| slice(i + other.len()..s.len())),
+        Builtin::BeforeFirst => s.find(other).map_or(Val::Null, |i| slice(0..i)),
+        Builtin::AfterFirst => s
+            .find(other)
+            .map_or(Val::Null, |i| slice(i + other.len()..s.len())),
+        _ => Val::Null,
+    }
+}
+
+fn secret_text<'v>(v: &'v Val, span: Span) -> R<&'v str> {
+    v.as_str().ok_or_else(|| {
+        type_error(
+            span,
+            format!(
+                "a presented secret must be a string, found {}",
+                v.type_name()
+            ),
+        )
+    })
+}
+
+/// Lowercase hex SHA-256 of the text, on the stack.
+fn sha256_hex(text: &str) -> [u8; 64] {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text.as_bytes());
+    let mut out = [0u8; 64];
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, byte) in digest.iter().enumerate() {
+        if let Some(slot) = out.get_mut(2 * i) {
+            *slot = HEX.get((byte >> 4) as usize).copied().unwrap_or(b'0');
+        }
+        if let Some(slot) = out.get_mut(2 * i + 1) {
+            *slot = HEX.get((byte & 0xf) as usize).copied().unwrap_or(b'0');
+        }
+    }
+    out
+}
+
+/// Constant-time comparison of a computed hex digest with a configured one.
+/// A configured value that is not a string never matches.
+fn digest_matches(computed: &[u8; 64], configured: &Val) -> bool {
+    SECRET_COMPARISONS.fetch_add(1, Ordering::Relaxed);
+    let configured = configured.as_str().unwrap_or("");
+    bool::from(computed.as_slice().ct_eq(configured.as_bytes()))
+}
+
+/// Checks a value against a declared shape; the error names the field.
+fn check_shape(
+    v: &Value,
+    shape: &ir::Shape,
+    optional: bool,
+    path: &mut String,
+    depth: usize,
+) -> Result<(), RequestError> {
+    if depth > 64 {
+        return Ok(());
+    }
+    if matches!(v, Value::Null) {
+        return if shape.nullable || optional || matches!(shape.base, ir::ShapeBase::Any) {
+            Ok(())
+        } else {
+            Err(RequestError::field(
+                path.clone(),
+                format!("missing; expected {}", shape_word(&shape.base)),
+            ))
+        };
+    }
+    let ok = match (&shape.base, v) {
+        (ir::ShapeBase::Any, _) => true,
+        (ir::ShapeBase::Bool, Value::Bool(_)) => true,
+        (ir::ShapeBase::Int, Value::Int(_)) => true,
+        (ir::ShapeBase::Number, Value::Int(_) | Value::Float(_)) => true,
+        (ir::ShapeBase::String, Value::Str(_)) => true,
+        (ir::ShapeBase::Uuid, Value::Str(s)) => uuid::Uuid::try_parse(s).is_ok() && s.len() == 36,
+        (ir::ShapeBase::List(inner), Value::List(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                let _ = write!(path, "[{i}]");
+                check_shape(item, inner, false, path, depth + 1)?;
+                path.truncate(len);
+            }
+            true
+        }
+        (ir::ShapeBase::Record(fields), Value::Record(r)) => {
+            for (name, opt, field_shape) in fields {
+                let len = path.len();
+                let _ = write!(path, ".{name}");
+                let fv = r.get(name).unwrap_or(&Value::Null);
+                if !r.contains(name) && !*opt && !field_shape.nullable {
+                    return Err(RequestError::field(
+                        path.clone(),
+                        format!("missing; expected {}", shape_word(&field_shape.base)),
+                    ));
+                }
+                check_shape(fv, field_shape, *opt, path, depth + 1)?;
+                path.truncate(len);
+            }
+            true
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(RequestError::field(
+            path.clone(),
+            format!(
+                "expected {}, found {}",
+                shape_word(&shape.base),
+                v.type_name()
+            ),
+        ))
+    }
+}
+
+fn shape_word(b: &ir::ShapeBase) -> &'static str {
+    match b {
+        ir::ShapeBase::Any => "any value",
+        ir::ShapeBase::Bool => "a boolean",
+        ir::ShapeBase::Int => "an integer",
+        ir::ShapeBase::Number => "a number",
+        ir::ShapeBase::String => "a string",
+        ir::ShapeBase::Uuid => "a UUID",
+        ir::ShapeBase::List(_) => "a list",
+        ir::ShapeBase::Record(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_compare_as_numbers_when_digits() {
+        assert!(id_eq(&Val::Int(7), &Val::Str("007")));
+        assert!(id_eq(&Val::Str("007"), &Val::Str("7")));
+        assert!(!id_eq(&Val::Int(-1), &Val::Str("-1")));
+        assert!(!id_eq(&Val::Int(7), &Val::Str(" 7")));
+        assert!(!id_eq(&Val::Int(7), &Val::Str("abc")));
+        assert!(id_eq(&Val::Int(0), &Val::Str("000")));
+        assert!(id_eq(
+            &Val::Str("B0000000-0000-4000-8000-00000000000A"),
+            &Val::Str("b0000000-0000-4000-8000-00000000000a")
+        ));
+    }
+
+    #[test]
+    fn digests_are_lowercase_hex() {
+        let d = sha256_hex("abc");
+        assert_eq!(
+            std::str::from_utf8(&d).unwrap(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(digest_matches(
+            &d,
+            &Val::Str("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        ));
+        assert!(!digest_matches(
+            &d,
+            &Val::Str("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD")
+        ));
+        assert!(!digest_matches(&d, &Val::Null));
+    }
+
+    #[test]
+    fn string_pairs_slice_without_copying() {
+        let s = "billing.invoices.get";
+        assert!(matches!(
+            string_pair(Builtin::BeforeLast, Val::Str(s), "."),
+            Val::Str("billing.invoices")
+        ));
+        assert!(matches!(
+            string_pair(Builtin::AfterLast, Val::Str(s), "."),
+            Val::Str("get")
+        ));
+        assert!(matches!(
+            string_pair(Builtin::BeforeLast, Val::Str("nodot"), "."),
+            Val::Null
+        ));
+        assert!(matches!(
+            string_pair(Builtin::StripPrefix, Val::Str("toto_toto_S1"), "toto_"),
+            Val::Str("toto_S1")
+        ));
+    }
+}

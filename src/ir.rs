@@ -1,0 +1,302 @@
+//! The evaluation IR: what `lower.rs` builds and `eval.rs` runs.
+//!
+//! Invariants:
+//! - names are resolved: variables are slot numbers, rules and principal
+//!   kinds are indexes, field names are shared interned strings;
+//! - patterns are compiled regexes, built once at load;
+//! - statements are reached through the action index, never by scanning
+//!   every policy;
+//! - nothing here refers to policy text except spans kept for reporting.
+
+use crate::ast::{ActionClass, Outcome, Quantifier, Span};
+use crate::value::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// An interned name.
+pub(crate) type Name = Arc<str>;
+
+/// A variable slot in the per-decision frame.
+pub(crate) type Slot = u32;
+
+/// A compiled policy set.
+#[derive(Debug)]
+pub(crate) struct Program {
+    /// Declared actions, by name.
+    pub actions: HashMap<Name, ActionId>,
+    /// Per declared action: class and covering policies.
+    pub action_info: Vec<ActionInfo>,
+    /// `actions: *`: policies matched by glob against undeclared actions.
+    pub open_set: Option<Vec<(Name, PolicyId)>>,
+    /// What an undeclared action gets.
+    pub undeclared: (Outcome, Option<Reason>),
+    /// Checks run before the policies of every non-public action.
+    pub authenticate: Option<Block>,
+    /// Policies after overrides, by id.
+    pub policies: Vec<Policy>,
+    /// Principal kinds.
+    pub kinds: Vec<Kind>,
+    /// Kind names, for display and for parsing descriptors held as data.
+    pub kind_names: Vec<Box<str>>,
+    /// Rules.
+    pub rules: Vec<Rule>,
+    /// Lazily computed `let`s (file level and block level), by id.
+    pub lets: Vec<Expr>,
+    /// Compiled patterns.
+    pub patterns: Vec<regex::Regex>,
+    /// Statement metadata, by id.
+    pub statements: Vec<StatementMeta>,
+    /// Slots a decision needs (parameters, quantifier variables).
+    pub slot_count: usize,
+    /// Declared request shape, checked before deciding.
+    pub request_shape: Option<Shape>,
+    /// Declared data shape, checked before deciding.
+    pub data_shape: Option<Shape>,
+}
+
+pub(crate) type ActionId = u32;
+pub(crate) type PolicyId = u32;
+pub(crate) type StmtId = u32;
+
+#[derive(Debug)]
+pub(crate) struct ActionInfo {
+    pub name: Name,
+    pub class: ActionClass,
+    pub policies: Vec<PolicyId>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Policy {
+    pub name: Name,
+    pub body: Block,
+    pub claims_access: Option<Expr>,
+    pub claims_refresh: Option<Expr>,
+}
+
+/// A sequence of deciding statements.
+#[derive(Debug)]
+pub(crate) struct Block {
+    /// First applicable decides (`in order`), or deny overrides allow.
+    pub ordered: bool,
+    pub statements: Vec<Statement>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Statement {
+    pub id: StmtId,
+    pub outcome: Outcome,
+    pub reason: Option<Reason>,
+    pub when: Option<Expr>,
+    pub outputs: Outputs,
+}
+
+/// A reason: fixed text is shared, templates are computed per decision.
+#[derive(Debug)]
+pub(crate) enum Reason {
+    Fixed(Arc<str>),
+    Computed(Expr),
+}
+
+/// What an allow hands back.
+#[derive(Debug, Default)]
+pub(crate) struct Outputs {
+    pub filters: Option<Expr>,
+    pub principal: Option<Expr>,
+    pub claims: Option<Expr>,
+}
+
+/// Where a statement is, for decisions and traces.
+#[derive(Clone, Debug)]
+pub(crate) struct StatementMeta {
+    pub id: Arc<str>,
+    pub file: Arc<str>,
+    pub line: usize,
+    pub span: Span,
+}
+
+/// How `kind:value` is compared with a subject.
+#[derive(Debug)]
+pub(crate) enum Kind {
+    Equals(Vec<Name>),
+    Member(Vec<Name>),
+    Anyone { tuple_wide: bool },
+}
+
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub params: Vec<Slot>,
+    pub body: Expr,
+}
+
+/// Request roots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Root {
+    Principal,
+    Action,
+    Resource,
+    Context,
+    Data,
+}
+
+/// Built-in functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Builtin {
+    Upper,
+    Lower,
+    Len,
+    StartsWith,
+    EndsWith,
+    Contains,
+    StripPrefix,
+    StripSuffix,
+    BeforeLast,
+    AfterLast,
+    BeforeFirst,
+    AfterFirst,
+    Empty,
+    Distinct,
+    Captures,
+    Uuid,
+    IsUuid,
+    ToInt,
+    ToString,
+    Keys,
+    Has,
+    SecretEq,
+    SecretLookup,
+}
+
+impl Builtin {
+    /// Every built-in with its name and arity.
+    pub const ALL: &'static [(&'static str, Builtin, usize)] = &[
+        ("upper", Builtin::Upper, 1),
+        ("lower", Builtin::Lower, 1),
+        ("len", Builtin::Len, 1),
+        ("starts_with", Builtin::StartsWith, 2),
+        ("ends_with", Builtin::EndsWith, 2),
+        ("contains", Builtin::Contains, 2),
+        ("strip_prefix", Builtin::StripPrefix, 2),
+        ("strip_suffix", Builtin::StripSuffix, 2),
+        ("before_last", Builtin::BeforeLast, 2),
+        ("after_last", Builtin::AfterLast, 2),
+        ("before_first", Builtin::BeforeFirst, 2),
+        ("after_first", Builtin::AfterFirst, 2),
+        ("empty", Builtin::Empty, 1),
+        ("distinct", Builtin::Distinct, 1),
+        ("captures", Builtin::Captures, 2),
+        ("uuid", Builtin::Uuid, 1),
+        ("is_uuid", Builtin::IsUuid, 1),
+        ("int", Builtin::ToInt, 1),
+        ("string", Builtin::ToString, 1),
+        ("keys", Builtin::Keys, 1),
+        ("has", Builtin::Has, 2),
+        ("secret_eq", Builtin::SecretEq, 2),
+        ("secret_lookup", Builtin::SecretLookup, 3),
+    ];
+
+    pub fn lookup(name: &str) -> Option<(Builtin, usize)> {
+        Builtin::ALL
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, b, a)| (*b, *a))
+    }
+
+    pub fn name(self) -> &'static str {
+        Builtin::ALL
+            .iter()
+            .find(|(_, b, _)| *b == self)
+            .map_or("?", |(n, _, _)| n)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// An expression node. `Span`s are kept only where an error may be raised.
+#[derive(Debug)]
+pub(crate) enum Expr {
+    Const(Value),
+    Root(Root),
+    Var(Slot),
+    Let(u32),
+    Field(Box<Expr>, Name, Span),
+    Index(Box<Expr>, Box<Expr>, Span),
+    Call(u32, Box<[Expr]>),
+    Builtin(Builtin, Box<[Expr]>, Span),
+    Not(Box<Expr>, Span),
+    And(Box<Expr>, Box<Expr>, Span),
+    Or(Box<Expr>, Box<Expr>, Span),
+    Coalesce(Box<Expr>, Box<Expr>),
+    Cmp(CmpOp, Box<Expr>, Box<Expr>, Span),
+    In {
+        item: Box<Expr>,
+        set: Box<Expr>,
+        negate: bool,
+        span: Span,
+    },
+    Like(Box<Expr>, Box<Expr>, Span),
+    Matches(Box<Expr>, Box<Expr>, Span),
+    Quant {
+        q: Quantifier,
+        slot: Slot,
+        over: Box<Expr>,
+        body: Box<Expr>,
+        span: Span,
+    },
+    If(Box<Expr>, Box<Expr>, Box<Expr>, Span),
+    Match(Box<Expr>, Vec<(Vec<Value>, Expr)>, Option<Box<Expr>>),
+    List(Box<[Expr]>),
+    Tuple(Box<[Expr]>),
+    Record(Box<[(Name, Expr)]>),
+    Template(Box<[TemplatePart]>),
+    Principal(u32, Box<Expr>),
+    Pattern(u32),
+    ListComp {
+        elem: Box<Expr>,
+        slot: Slot,
+        over: Box<Expr>,
+        cond: Option<Box<Expr>>,
+        span: Span,
+    },
+    RecordComp {
+        key: Box<Expr>,
+        value: Box<Expr>,
+        key_slot: Slot,
+        value_slot: Slot,
+        over: Box<Expr>,
+        cond: Option<Box<Expr>>,
+        span: Span,
+    },
+}
+
+#[derive(Debug)]
+pub(crate) enum TemplatePart {
+    Text(Box<str>),
+    Expr(Expr),
+}
+
+/// A declared shape, checked against requests and data.
+#[derive(Debug, Clone)]
+pub(crate) struct Shape {
+    pub base: ShapeBase,
+    pub nullable: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum ShapeBase {
+    Any,
+    Bool,
+    Int,
+    Number,
+    String,
+    Uuid,
+    List(Box<Shape>),
+    Record(Vec<(Name, bool, Shape)>),
+}

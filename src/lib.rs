@@ -1,0 +1,176 @@
+//! Portcullis: a declarative policy language for application-level access
+//! control, and the evaluator that applications embed.
+//!
+//! Load and compile a policy set once, then decide many requests, from many
+//! threads:
+//!
+//! ```
+//! use portcullis::{Data, Outcome, PolicySet, Request};
+//!
+//! let policy = PolicySet::from_source(r#"
+//!     actions: read, update
+//!     principals {
+//!       user == .id
+//!       role in .roles
+//!     }
+//!     policy documents for read, update in order {
+//!       anonymous: unauthenticated "log in first" when principal == null
+//!       admin:     allow when principal matches role:admin
+//!       owner:     allow when principal matches user:{resource.owner_id}
+//!       deny "only the owner may {action} this document"
+//!     }
+//! "#).expect("the policy compiles");
+//!
+//! let request = Request::from_json_str(r#"{
+//!     "principal": { "id": 14, "roles": [] },
+//!     "action": "update",
+//!     "resource": { "owner_id": 14 }
+//! }"#).expect("the request is well formed");
+//! let decision = policy.decide(&request, &Data::empty());
+//! assert_eq!(decision.outcome, Outcome::Allow);
+//! assert_eq!(&*decision.statements[0].id, "documents.owner");
+//!
+//! let other = Request::from_json_str(r#"{
+//!     "principal": { "id": 15, "roles": [] }, "action": "update",
+//!     "resource": { "owner_id": 14 }
+//! }"#).unwrap();
+//! let decision = policy.decide(&other, &Data::empty());
+//! assert_eq!(decision.outcome, Outcome::Deny);
+//! assert_eq!(&*decision.reason, "only the owner may update this document");
+//! ```
+//!
+//! The pipeline is one module per stage: `syntax` (text to AST), `check`
+//! (types), `lower` (AST to IR), `eval` (decisions), with `diagnostics`
+//! for every error a policy author sees. See `docs/language.md` for the
+//! language and `docs/architecture.md` for the code map.
+
+pub mod ast;
+mod bundle;
+pub mod cases;
+mod check;
+pub mod diagnostics;
+mod eval;
+mod ir;
+mod limits;
+mod lower;
+mod request;
+pub mod syntax;
+mod value;
+
+#[doc(hidden)]
+pub mod cli;
+
+pub use ast::Outcome;
+pub use diagnostics::{Code, Finding, PolicyError, Severity};
+pub use eval::{secret_comparisons, DecidingStatement, Decision, EvalError};
+pub use limits::Limits;
+pub use request::{Data, Request, RequestBuilder, RequestError};
+pub use value::{Record, Value};
+
+use std::path::Path;
+
+/// A compiled policy set: parse, check and lower happen once, here; every
+/// decision afterwards runs the IR.
+#[derive(Debug)]
+pub struct PolicySet {
+    program: ir::Program,
+    limits: Limits,
+    warnings: Vec<Finding>,
+}
+
+impl PolicySet {
+    /// Loads and compiles a policy file and everything it imports.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<PolicySet, PolicyError> {
+        PolicySet::from_file_with(path, Limits::default())
+    }
+
+    /// Like [`PolicySet::from_file`], with explicit limits.
+    pub fn from_file_with(
+        path: impl AsRef<Path>,
+        limits: Limits,
+    ) -> Result<PolicySet, PolicyError> {
+        let (units, findings) = bundle::load_file(path.as_ref(), &limits);
+        PolicySet::compile(units, findings, limits)
+    }
+
+    /// Compiles policy text; imports resolve against the working directory.
+    pub fn from_source(text: &str) -> Result<PolicySet, PolicyError> {
+        PolicySet::from_named_source("<policy>", text, Path::new("."), Limits::default())
+    }
+
+    /// Compiles policy text named `name` (used in diagnostics), resolving
+    /// imports against `base_dir`.
+    pub fn from_named_source(
+        name: &str,
+        text: &str,
+        base_dir: &Path,
+        limits: Limits,
+    ) -> Result<PolicySet, PolicyError> {
+        let (units, findings) = bundle::load_str(name, text, base_dir, &limits);
+        PolicySet::compile(units, findings, limits)
+    }
+
+    fn compile(
+        units: Vec<lower::Unit>,
+        mut findings: Vec<Finding>,
+        limits: Limits,
+    ) -> Result<PolicySet, PolicyError> {
+        let failed_to_load = findings.iter().any(|f| f.severity == Severity::Error);
+        let (program, more) = lower::lower(&units, &limits);
+        findings.extend(more);
+        match program {
+            Some(program) if !failed_to_load => Ok(PolicySet {
+                program,
+                limits,
+                warnings: findings,
+            }),
+            _ => Err(PolicyError { findings }),
+        }
+    }
+
+    /// Decides a request. Never fails: errors deny, with the error as reason.
+    pub fn decide(&self, request: &Request, data: &Data) -> Decision {
+        eval::decide(&self.program, request, &data.root, &self.limits)
+    }
+
+    /// Decides a request given as JSON text: the whole path an application
+    /// pays. A request that cannot be read is denied with the error as reason.
+    pub fn decide_json(&self, request: &str, data: &Data) -> Decision {
+        match Request::from_json_str(request) {
+            Ok(r) => self.decide(&r, data),
+            Err(e) => Decision {
+                outcome: Outcome::Deny,
+                reason: format!("invalid request: {e}").into(),
+                statements: Vec::new(),
+                filters: None,
+                principal: None,
+                claims: None,
+                error: Some(EvalError {
+                    code: e.code,
+                    message: e.to_string(),
+                    span: None,
+                }),
+            },
+        }
+    }
+
+    /// Checks a request and data against the shapes the policy declares.
+    pub fn validate(&self, request: &Request, data: &Data) -> Result<(), RequestError> {
+        eval::validate(&self.program, request, &data.root)
+    }
+
+    /// Warnings found while compiling (for example an uncovered action).
+    pub fn warnings(&self) -> &[Finding] {
+        &self.warnings
+    }
+
+    /// The declared action names.
+    pub fn actions(&self) -> impl Iterator<Item = &str> {
+        self.program.action_info.iter().map(|a| a.name.as_ref())
+    }
+
+    /// The limits this policy set was compiled with.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+}

@@ -1,0 +1,34 @@
+//! Every resource limit in one place, settable by the embedding application.
+//!
+//! Invariant: each limit ends in a clear error (a diagnostic at load, a
+//! denying decision at evaluation), never a crash or unbounded work.
+
+/// Bounds on what loading and deciding may consume.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Brackets nested deeper than this in policy text are a syntax error.
+    pub max_nesting: usize,
+    /// Expression nodes in a whole policy set.
+    pub max_policy_nodes: usize,
+    /// Compiled size of one pattern, in bytes (the regex crate's size limit).
+    pub max_regex_size: usize,
+    /// Loop iterations (quantifier, comprehension and walk steps) in one decision.
+    pub max_eval_steps: u64,
+    /// Nesting depth of request and data JSON.
+    pub max_value_depth: usize,
+    /// Bytes of one policy file.
+    pub max_policy_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_nesting: crate::syntax::MAX_NESTING,
+            max_policy_nodes: 2_000_000,
+            max_regex_size: 1 << 20,
+            max_eval_steps: 10_000_000,
+            max_value_depth: 128,
+            max_policy_bytes: 64 << 20,
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The `portcullis` command: parse arguments, run, exit with its code.
+
+fn main() -> portcullis::cli::ExitStatus {
+    portcullis::cli::main()
+}

@@ -1,0 +1,1028 @@
+//! Step one: policy text -> pest parse tree -> AST with spans.
+//!
+//! Input: the text of one `.pcl` file. Output: an [`ast::File`] or the syntax
+//! diagnostics (`PCL1xx`). Invariant: no input panics; a parse tree shape the
+//! walker does not expect is reported as an internal syntax error.
+
+use crate::ast::*;
+use crate::diagnostics::{Code, Finding};
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser;
+use std::sync::OnceLock;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar/portcullis.pest"]
+struct PclParser;
+
+/// Parse errors are findings of the `PCL1xx` group.
+pub type ParseError = Finding;
+
+type PResult<T> = Result<T, Box<ParseError>>;
+
+fn pratt() -> &'static PrattParser<Rule> {
+    static PRATT: OnceLock<PrattParser<Rule>> = OnceLock::new();
+    PRATT.get_or_init(|| {
+        PrattParser::new()
+            .op(Op::infix(Rule::op_or, Assoc::Left))
+            .op(Op::infix(Rule::op_and, Assoc::Left))
+            .op(Op::prefix(Rule::op_not))
+            .op(Op::infix(Rule::op_eq, Assoc::Left)
+                | Op::infix(Rule::op_ne, Assoc::Left)
+                | Op::infix(Rule::op_lt, Assoc::Left)
+                | Op::infix(Rule::op_le, Assoc::Left)
+                | Op::infix(Rule::op_gt, Assoc::Left)
+                | Op::infix(Rule::op_ge, Assoc::Left)
+                | Op::infix(Rule::op_in, Assoc::Left)
+                | Op::infix(Rule::op_not_in, Assoc::Left)
+                | Op::infix(Rule::op_matches, Assoc::Left)
+                | Op::infix(Rule::op_like, Assoc::Left))
+            .op(Op::infix(Rule::op_coalesce, Assoc::Left))
+    })
+}
+
+/// The deepest nesting of brackets the parser accepts; deeper input is a
+/// syntax error rather than a stack overflow.
+pub const MAX_NESTING: usize = 256;
+
+/// Parses one file's text.
+pub fn parse(text: &str) -> Result<File, Vec<ParseError>> {
+    parse_with_limit(text, MAX_NESTING)
+}
+
+/// Parses one file's text, refusing brackets nested deeper than `max_nesting`.
+pub fn parse_with_limit(text: &str, max_nesting: usize) -> Result<File, Vec<ParseError>> {
+    if let Some(err) = nesting_error(text, max_nesting) {
+        return Err(vec![*err]);
+    }
+    let pairs = match PclParser::parse(Rule::file, text) {
+        Ok(pairs) => pairs,
+        Err(err) => return Err(vec![pest_error(err)]),
+    };
+    let mut file = File::default();
+    let mut errors = Vec::new();
+    for pair in pairs.flat_map(|p| p.into_inner()) {
+        if pair.as_rule() == Rule::EOI {
+            continue;
+        }
+        match item(pair) {
+            Ok(item) => file.items.push(item),
+            Err(err) => errors.push(*err),
+        }
+    }
+    if errors.is_empty() {
+        Ok(file)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Parses a lone expression (used by tests and the REPL-like helpers).
+pub fn parse_expr(text: &str) -> Result<Expr, Vec<ParseError>> {
+    if let Some(err) = nesting_error(text, MAX_NESTING) {
+        return Err(vec![*err]);
+    }
+    let mut pairs = PclParser::parse(Rule::expr, text).map_err(|e| vec![pest_error(e)])?;
+    let pair = pairs
+        .next()
+        .ok_or_else(|| vec![*internal(Span::new(0, text.len()), "empty input")])?;
+    let end = pair.as_span().end();
+    if end != text.len() {
+        return Err(vec![Finding::new(
+            Code::SyntaxError,
+            Span::new(end, text.len()),
+            "unexpected text after the expression",
+        )
+        .label("not part of the expression")
+        .help("remove it or join it with an operator")]);
+    }
+    expr(pair).map_err(|e| vec![*e])
+}
+
+/// Brackets nested deeper than [`MAX_NESTING`] are refused before pest sees
+/// them, since pest's recursive descent would otherwise exhaust the stack.
+fn nesting_error(text: &str, max: usize) -> Option<Box<ParseError>> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (at, c) in text.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                '{' => depth += 1,
+                '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > max {
+                    return Some(Box::new(
+                        Finding::new(
+                            Code::TooDeep,
+                            Span::new(at, at + 1),
+                            format!("brackets are nested more than {max} deep"),
+                        )
+                        .label("too deep here")
+                        .help("split the expression into named rules"),
+                    ));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn pest_error(err: pest::error::Error<Rule>) -> ParseError {
+    use pest::error::{ErrorVariant, InputLocation};
+    let span = match err.location {
+        InputLocation::Pos(p) => Span::new(p, p),
+        InputLocation::Span((s, e)) => Span::new(s, e),
+    };
+    let (message, label) = match &err.variant {
+        ErrorVariant::ParsingError {
+            positives,
+            negatives,
+        } => {
+            let mut wanted: Vec<&'static str> =
+                positives.iter().filter_map(|r| rule_words(*r)).collect();
+            wanted.sort_unstable();
+            wanted.dedup();
+            let unwanted: Vec<&'static str> =
+                negatives.iter().filter_map(|r| rule_words(*r)).collect();
+            if !wanted.is_empty() {
+                (
+                    format!("expected {}", join_words(&wanted)),
+                    "unexpected text here".to_string(),
+                )
+            } else if !unwanted.is_empty() {
+                (
+                    format!("unexpected {}", join_words(&unwanted)),
+                    "here".to_string(),
+                )
+            } else {
+                ("unexpected text".to_string(), "here".to_string())
+            }
+        }
+        ErrorVariant::CustomError { message } => (message.clone(), "here".to_string()),
+    };
+    Finding::new(Code::SyntaxError, span, message)
+        .label(label)
+        .help("see docs/language.md for the syntax of each construct")
+}
+
+fn join_words(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+/// Rule names turned into words for messages.
+fn rule_words(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::EOI => "end of file",
+        Rule::import => "`import`",
+        Rule::actions_decl | Rule::kw_actions => "`actions`",
+        Rule::action_class => "`open`, `public` or `token`",
+        Rule::undeclared_decl => "`undeclared actions`",
+        Rule::principals_decl => "`principals`",
+        Rule::kind_decl => "a principal kind",
+        Rule::kind_equals | Rule::kind_member | Rule::kind_anyone => "`==`, `in` or `anyone`",
+        Rule::rel_path => "a field path such as `.id`",
+        Rule::shape_decl | Rule::shape_root => "`request` or `data`",
+        Rule::shape_field => "a field",
+        Rule::shape_type | Rule::shape_scalar | Rule::shape_list | Rule::shape_record => "a type",
+        Rule::const_decl => "`let`",
+        Rule::rule_decl => "`rule`",
+        Rule::params => "parameters",
+        Rule::authenticate_decl => "`authenticate`",
+        Rule::policy_decl | Rule::override_mark => "`policy`",
+        Rule::in_order => "`in order`",
+        Rule::action_name | Rule::any_action => "an action name",
+        Rule::block => "`{`",
+        Rule::let_stmt => "`let`",
+        Rule::claims_stmt => "`claims`",
+        Rule::token_kind => "`access` or `refresh`",
+        Rule::decide_stmt | Rule::outcome => "`allow`, `deny` or `unauthenticated`",
+        Rule::label => "a label",
+        Rule::when_clause | Rule::kw_when => "`when`",
+        Rule::with_clause | Rule::kw_with => "`with`",
+        Rule::expr | Rule::term => "an expression",
+        Rule::op_or
+        | Rule::op_and
+        | Rule::op_coalesce
+        | Rule::op_eq
+        | Rule::op_ne
+        | Rule::op_le
+        | Rule::op_ge
+        | Rule::op_lt
+        | Rule::op_gt
+        | Rule::op_not_in
+        | Rule::op_in
+        | Rule::op_matches
+        | Rule::op_like => "an operator",
+        Rule::op_not => "`not`",
+        Rule::field => "`.`",
+        Rule::index => "`[`",
+        Rule::call_args => "`(`",
+        Rule::quantifier | Rule::quantifier_kw => "a quantifier",
+        Rule::if_expr | Rule::kw_if => "`if`",
+        Rule::kw_then => "`then`",
+        Rule::kw_else => "`else`",
+        Rule::kw_for => "`for`",
+        Rule::kw_in => "`in`",
+        Rule::match_expr => "`match`",
+        Rule::match_arm | Rule::match_pattern => "a match arm",
+        Rule::wildcard => "`_`",
+        Rule::null_lit | Rule::bool_lit | Rule::int_lit => "a literal",
+        Rule::regex_lit | Rule::regex_body => "a pattern",
+        Rule::string | Rule::str_text | Rule::str_escape => "a string",
+        Rule::interp => "`{`",
+        Rule::principal_lit | Rule::principal_text => "a principal",
+        Rule::list | Rule::list_comp => "a list",
+        Rule::record | Rule::record_field | Rule::record_comp => "a record",
+        Rule::paren_or_tuple => "`(`",
+        Rule::name => "a name",
+        Rule::keyword => "a keyword",
+        Rule::optional_mark | Rule::nullable_mark => "`?`",
+        Rule::tuple_wide => "`, even in tuples`",
+        _ => return None,
+    })
+}
+
+#[cold]
+fn internal(span: Span, what: &str) -> Box<ParseError> {
+    Box::new(
+        Finding::new(
+            Code::SyntaxError,
+            span,
+            format!("internal parser error: {what}"),
+        )
+        .label("while reading this")
+        .help("this is a bug in Portcullis; please report it with the policy text"),
+    )
+}
+
+fn span_of(pair: &Pair<Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.end())
+}
+
+/// The children of a pair, without keyword tokens.
+fn kids(pair: Pair<Rule>) -> impl Iterator<Item = Pair<Rule>> {
+    pair.into_inner().filter(|p| {
+        !matches!(
+            p.as_rule(),
+            Rule::kw_in
+                | Rule::kw_if
+                | Rule::kw_then
+                | Rule::kw_else
+                | Rule::kw_for
+                | Rule::kw_when
+                | Rule::kw_with
+                | Rule::kw_actions
+        )
+    })
+}
+
+fn next<'a>(
+    it: &mut impl Iterator<Item = Pair<'a, Rule>>,
+    span: Span,
+    what: &str,
+) -> PResult<Pair<'a, Rule>> {
+    it.next().ok_or_else(|| internal(span, what))
+}
+
+fn ident(pair: Pair<Rule>) -> Ident {
+    Ident {
+        name: pair.as_str().to_string(),
+        span: span_of(&pair),
+    }
+}
+
+fn item(pair: Pair<Rule>) -> PResult<Item> {
+    let span = span_of(&pair);
+    match pair.as_rule() {
+        Rule::import => {
+            let mut it = kids(pair);
+            let s = next(&mut it, span, "import path")?;
+            Ok(Item::Import {
+                path: plain_string(s)?,
+                span,
+            })
+        }
+        Rule::actions_decl => {
+            let mut class = ActionClass::Guarded;
+            let mut names = Vec::new();
+            let mut any = false;
+            for p in kids(pair) {
+                match p.as_rule() {
+                    Rule::action_class => {
+                        class = match p.as_str() {
+                            "open" => ActionClass::Open,
+                            "public" => ActionClass::Public,
+                            _ => ActionClass::Token,
+                        }
+                    }
+                    Rule::any_action => any = true,
+                    _ => names.push(ident(p)),
+                }
+            }
+            Ok(Item::Actions {
+                class,
+                names,
+                any,
+                span,
+            })
+        }
+        Rule::undeclared_decl => {
+            let mut it = kids(pair);
+            let outcome = outcome(next(&mut it, span, "outcome")?);
+            let reason = it.next().map(string).transpose()?;
+            Ok(Item::Undeclared {
+                outcome,
+                reason,
+                span,
+            })
+        }
+        Rule::principals_decl => {
+            let mut kinds = Vec::new();
+            for k in kids(pair) {
+                let kspan = span_of(&k);
+                let mut it = kids(k);
+                let name = ident(next(&mut it, kspan, "kind name")?);
+                let test = next(&mut it, kspan, "kind test")?;
+                let test = match test.as_rule() {
+                    Rule::kind_equals | Rule::kind_member => {
+                        let is_eq = test.as_rule() == Rule::kind_equals;
+                        let tspan = span_of(&test);
+                        let path = next(&mut kids(test), tspan, "path")?;
+                        let fields: Vec<Ident> = kids(path).map(ident).collect();
+                        if is_eq {
+                            KindTest::Equals(fields)
+                        } else {
+                            KindTest::Member(fields)
+                        }
+                    }
+                    _ => KindTest::Anyone {
+                        tuple_wide: test.into_inner().next().is_some(),
+                    },
+                };
+                kinds.push(KindDecl {
+                    name,
+                    test,
+                    span: kspan,
+                });
+            }
+            Ok(Item::Principals { kinds, span })
+        }
+        Rule::shape_decl => {
+            let mut it = kids(pair);
+            let root = match next(&mut it, span, "shape root")?.as_str() {
+                "request" => ShapeRoot::Request,
+                _ => ShapeRoot::Data,
+            };
+            let fields = it.map(shape_field).collect::<PResult<Vec<_>>>()?;
+            Ok(Item::Shape { root, fields, span })
+        }
+        Rule::const_decl => {
+            let mut it = kids(pair);
+            let name = ident(next(&mut it, span, "name")?);
+            let value = expr(next(&mut it, span, "value")?)?;
+            Ok(Item::Const { name, value, span })
+        }
+        Rule::rule_decl => {
+            let mut it = kids(pair).peekable();
+            let name = ident(next(&mut it, span, "rule name")?);
+            let mut params = Vec::new();
+            let mut parens = false;
+            if it.peek().map(|p| p.as_rule()) == Some(Rule::params) {
+                parens = true;
+                if let Some(p) = it.next() {
+                    params = kids(p).map(ident).collect();
+                }
+            }
+            let body = expr(next(&mut it, span, "rule body")?)?;
+            Ok(Item::Rule(RuleDecl {
+                name,
+                params,
+                parens,
+                body,
+                span,
+            }))
+        }
+        Rule::authenticate_decl => {
+            let mut it = kids(pair);
+            let body = block(next(&mut it, span, "block")?)?;
+            Ok(Item::Authenticate { body, span })
+        }
+        Rule::policy_decl => {
+            let mut is_override = false;
+            let mut name = None;
+            let mut actions = Vec::new();
+            let mut ordered = false;
+            let mut body = Vec::new();
+            for p in kids(pair) {
+                match p.as_rule() {
+                    Rule::override_mark => is_override = true,
+                    Rule::name => name = Some(ident(p)),
+                    Rule::action_name => actions.push(ident(p)),
+                    Rule::in_order => ordered = true,
+                    Rule::block => body = block(p)?,
+                    _ => return Err(internal(span, "policy part")),
+                }
+            }
+            let name = name.ok_or_else(|| internal(span, "policy name"))?;
+            Ok(Item::Policy(PolicyDecl {
+                name,
+                is_override,
+                actions,
+                ordered,
+                body,
+                span,
+            }))
+        }
+        _ => Err(internal(span, "top-level item")),
+    }
+}
+
+fn shape_field(pair: Pair<Rule>) -> PResult<ShapeField> {
+    let span = span_of(&pair);
+    let mut name = None;
+    let mut optional = false;
+    let mut ty = None;
+    for p in kids(pair) {
+        match p.as_rule() {
+            Rule::name => name = Some(ident(p)),
+            Rule::string => {
+                let s = span_of(&p);
+                name = Some(Ident {
+                    name: plain_string(p)?,
+                    span: s,
+                });
+            }
+            Rule::optional_mark => optional = true,
+            Rule::shape_type => ty = Some(shape_type(p)?),
+            _ => return Err(internal(span, "shape field")),
+        }
+    }
+    match (name, ty) {
+        (Some(name), Some(ty)) => Ok(ShapeField { name, optional, ty }),
+        _ => Err(internal(span, "shape field")),
+    }
+}
+
+fn shape_type(pair: Pair<Rule>) -> PResult<ShapeType> {
+    let span = span_of(&pair);
+    let mut it = kids(pair);
+    let base = next(&mut it, span, "type")?;
+    let nullable = it.next().is_some();
+    let base = match base.as_rule() {
+        Rule::shape_scalar => match base.as_str() {
+            "any" => ShapeBase::Any,
+            "bool" => ShapeBase::Bool,
+            "int" => ShapeBase::Int,
+            "number" => ShapeBase::Number,
+            "string" => ShapeBase::String,
+            _ => ShapeBase::Uuid,
+        },
+        Rule::shape_list => {
+            let inner = next(&mut kids(base), span, "list element type")?;
+            ShapeBase::List(Box::new(shape_type(inner)?))
+        }
+        Rule::shape_record => {
+            ShapeBase::Record(kids(base).map(shape_field).collect::<PResult<Vec<_>>>()?)
+        }
+        _ => return Err(internal(span, "type")),
+    };
+    Ok(ShapeType {
+        base,
+        nullable,
+        span,
+    })
+}
+
+fn block(pair: Pair<Rule>) -> PResult<Vec<Stmt>> {
+    kids(pair).map(statement).collect()
+}
+
+fn statement(pair: Pair<Rule>) -> PResult<Stmt> {
+    let span = span_of(&pair);
+    match pair.as_rule() {
+        Rule::let_stmt => {
+            let mut it = kids(pair);
+            let name = ident(next(&mut it, span, "name")?);
+            let value = expr(next(&mut it, span, "value")?)?;
+            Ok(Stmt::Let { name, value, span })
+        }
+        Rule::claims_stmt => {
+            let mut it = kids(pair);
+            let token = match next(&mut it, span, "token kind")?.as_str() {
+                "access" => TokenKind::Access,
+                _ => TokenKind::Refresh,
+            };
+            let value = expr(next(&mut it, span, "claims")?)?;
+            Ok(Stmt::Claims { token, value, span })
+        }
+        Rule::decide_stmt => {
+            let mut d = Decide {
+                label: None,
+                outcome: Outcome::Deny,
+                reason: None,
+                when: None,
+                with: None,
+                span,
+            };
+            for p in kids(pair) {
+                match p.as_rule() {
+                    Rule::label => {
+                        let lspan = span_of(&p);
+                        d.label = Some(ident(next(&mut kids(p), lspan, "label")?));
+                    }
+                    Rule::outcome => d.outcome = outcome(p),
+                    Rule::string => d.reason = Some(string(p)?),
+                    Rule::when_clause => {
+                        let wspan = span_of(&p);
+                        d.when = Some(expr(next(&mut kids(p), wspan, "condition")?)?);
+                    }
+                    Rule::with_clause => {
+                        let wspan = span_of(&p);
+                        d.with = Some(primary(next(&mut kids(p), wspan, "outputs")?)?);
+                    }
+                    _ => return Err(internal(span, "statement part")),
+                }
+            }
+            Ok(Stmt::Decide(Box::new(d)))
+        }
+        _ => Err(internal(span, "statement")),
+    }
+}
+
+fn outcome(pair: Pair<Rule>) -> Outcome {
+    match pair.as_str() {
+        "allow" => Outcome::Allow,
+        "unauthenticated" => Outcome::Unauthenticated,
+        _ => Outcome::Deny,
+    }
+}
+
+fn expr(pair: Pair<Rule>) -> PResult<Expr> {
+    let span = span_of(&pair);
+    if pair.as_rule() != Rule::expr {
+        return Err(internal(span, "expression"));
+    }
+    pratt_expr(pair.into_inner())
+}
+
+fn pratt_expr(pairs: Pairs<Rule>) -> PResult<Expr> {
+    pratt()
+        .map_primary(term)
+        .map_prefix(|op, rhs| {
+            let rhs = rhs?;
+            let span = span_of(&op).to(rhs.span);
+            Ok(Expr {
+                kind: ExprKind::Not(Box::new(rhs)),
+                span,
+            })
+        })
+        .map_infix(|lhs, op, rhs| {
+            let (lhs, rhs) = (lhs?, rhs?);
+            let bin = match op.as_rule() {
+                Rule::op_or => BinOp::Or,
+                Rule::op_and => BinOp::And,
+                Rule::op_coalesce => BinOp::Coalesce,
+                Rule::op_eq => BinOp::Eq,
+                Rule::op_ne => BinOp::Ne,
+                Rule::op_le => BinOp::Le,
+                Rule::op_ge => BinOp::Ge,
+                Rule::op_lt => BinOp::Lt,
+                Rule::op_gt => BinOp::Gt,
+                Rule::op_in => BinOp::In,
+                Rule::op_not_in => BinOp::NotIn,
+                Rule::op_matches => BinOp::Matches,
+                Rule::op_like => BinOp::Like,
+                _ => return Err(internal(span_of(&op), "operator")),
+            };
+            let span = lhs.span.to(rhs.span);
+            Ok(Expr {
+                kind: ExprKind::Binary(bin, Box::new(lhs), Box::new(rhs)),
+                span,
+            })
+        })
+        .parse(pairs)
+}
+
+fn term(pair: Pair<Rule>) -> PResult<Expr> {
+    let span = span_of(&pair);
+    if pair.as_rule() != Rule::term {
+        return Err(internal(span, "term"));
+    }
+    let mut it = kids(pair);
+    let mut e = primary(next(&mut it, span, "primary")?)?;
+    for post in it {
+        let pspan = span_of(&post);
+        let whole = e.span.to(pspan);
+        e = match post.as_rule() {
+            Rule::field => {
+                let name = ident(next(&mut kids(post), pspan, "field name")?);
+                Expr {
+                    kind: ExprKind::Field(Box::new(e), name),
+                    span: whole,
+                }
+            }
+            Rule::index => {
+                let key = expr(next(&mut kids(post), pspan, "index")?)?;
+                Expr {
+                    kind: ExprKind::Index(Box::new(e), Box::new(key)),
+                    span: whole,
+                }
+            }
+            Rule::call_args => {
+                let args = kids(post).map(expr).collect::<PResult<Vec<_>>>()?;
+                match e.kind {
+                    ExprKind::Name(name) => Expr {
+                        kind: ExprKind::Call(name, args),
+                        span: whole,
+                    },
+                    _ => {
+                        return Err(Box::new(
+                            Finding::new(
+                                Code::SyntaxError,
+                                pspan,
+                                "only rules and functions can be called",
+                            )
+                            .label("call of something that is not a name")
+                            .help("call a rule by its name, as in `is_owner(resource)`"),
+                        ))
+                    }
+                }
+            }
+            _ => return Err(internal(pspan, "postfix")),
+        };
+    }
+    Ok(e)
+}
+
+fn primary(pair: Pair<Rule>) -> PResult<Expr> {
+    let span = span_of(&pair);
+    let kind = match pair.as_rule() {
+        Rule::null_lit => ExprKind::Null,
+        Rule::bool_lit => ExprKind::Bool(pair.as_str() == "true"),
+        Rule::int_lit => match pair.as_str().parse::<i64>() {
+            Ok(n) => ExprKind::Int(n),
+            Err(_) => {
+                return Err(Box::new(
+                    Finding::new(Code::InvalidLiteral, span, "integer literal out of range")
+                        .label("does not fit in 64 bits")
+                        .help("integers range from -9223372036854775808 to 9223372036854775807"),
+                ))
+            }
+        },
+        Rule::regex_lit => {
+            let body = next(&mut kids(pair), span, "pattern")?;
+            ExprKind::Regex(body.as_str().replace("\\\"", "\""))
+        }
+        Rule::string => return string(pair),
+        Rule::principal_lit => {
+            let mut it = kids(pair);
+            let kind = ident(next(&mut it, span, "kind")?);
+            let v = next(&mut it, span, "value")?;
+            let value = match v.as_rule() {
+                Rule::principal_text => PrincipalValue::Text(v.as_str().to_string()),
+                Rule::string => match string(v)? {
+                    Expr {
+                        kind: ExprKind::Str(s),
+                        ..
+                    } => PrincipalValue::Text(s),
+                    other => PrincipalValue::Expr(Box::new(other)),
+                },
+                Rule::interp => {
+                    let vspan = span_of(&v);
+                    PrincipalValue::Expr(Box::new(expr(next(&mut kids(v), vspan, "value")?)?))
+                }
+                _ => return Err(internal(span, "principal value")),
+            };
+            ExprKind::Principal { kind, value }
+        }
+        Rule::list => ExprKind::List(kids(pair).map(expr).collect::<PResult<Vec<_>>>()?),
+        Rule::list_comp => {
+            let mut it = kids(pair);
+            let elem = Box::new(expr(next(&mut it, span, "element")?)?);
+            let var = ident(next(&mut it, span, "variable")?);
+            let over = Box::new(term(next(&mut it, span, "list")?)?);
+            let cond = it.next().map(expr).transpose()?.map(Box::new);
+            ExprKind::ListComp {
+                elem,
+                var,
+                over,
+                cond,
+            }
+        }
+        Rule::record => {
+            let mut fields = Vec::new();
+            for f in kids(pair) {
+                let fspan = span_of(&f);
+                let mut it = kids(f);
+                let k = next(&mut it, fspan, "key")?;
+                let key = match k.as_rule() {
+                    Rule::name => ident(k),
+                    _ => {
+                        let kspan = span_of(&k);
+                        Ident {
+                            name: plain_string(k)?,
+                            span: kspan,
+                        }
+                    }
+                };
+                fields.push((key, expr(next(&mut it, fspan, "value")?)?));
+            }
+            ExprKind::Record(fields)
+        }
+        Rule::record_comp => {
+            let mut it = kids(pair);
+            let key = Box::new(expr(next(&mut it, span, "key")?)?);
+            let value = Box::new(expr(next(&mut it, span, "value")?)?);
+            let key_var = ident(next(&mut it, span, "key variable")?);
+            let value_var = ident(next(&mut it, span, "value variable")?);
+            let over = Box::new(term(next(&mut it, span, "record")?)?);
+            let cond = it.next().map(expr).transpose()?.map(Box::new);
+            ExprKind::RecordComp {
+                key,
+                value,
+                key_var,
+                value_var,
+                over,
+                cond,
+            }
+        }
+        Rule::paren_or_tuple => {
+            let text = pair.as_str();
+            let mut items = kids(pair).map(expr).collect::<PResult<Vec<_>>>()?;
+            // `(a,)` is a one-element tuple: look for a comma after the item.
+            let trailing_comma = items
+                .last()
+                .and_then(|last| text.get(last.span.end.saturating_sub(span.start)..))
+                .is_some_and(|rest| rest.contains(','));
+            if items.len() == 1 && !trailing_comma {
+                let mut only = items.remove(0);
+                only.span = span;
+                return Ok(only);
+            }
+            ExprKind::Tuple(items)
+        }
+        Rule::name => ExprKind::Name(ident(pair)),
+        Rule::quantifier => {
+            let mut it = kids(pair);
+            let q = match next(&mut it, span, "quantifier")?.as_str() {
+                "any" => Quantifier::Any,
+                "all" => Quantifier::All,
+                "first" => Quantifier::First,
+                "last" => Quantifier::Last,
+                _ => Quantifier::Count,
+            };
+            let var = ident(next(&mut it, span, "variable")?);
+            let over = Box::new(term(next(&mut it, span, "list")?)?);
+            let body = Box::new(expr(next(&mut it, span, "condition")?)?);
+            ExprKind::Quantifier { q, var, over, body }
+        }
+        Rule::if_expr => {
+            let mut it = kids(pair);
+            let c = expr(next(&mut it, span, "condition")?)?;
+            let a = expr(next(&mut it, span, "then")?)?;
+            let b = expr(next(&mut it, span, "else")?)?;
+            ExprKind::If(Box::new(c), Box::new(a), Box::new(b))
+        }
+        Rule::match_expr => {
+            let mut it = kids(pair);
+            let subject = expr(next(&mut it, span, "subject")?)?;
+            let mut arms = Vec::new();
+            for arm in it {
+                let aspan = span_of(&arm);
+                let mut patterns = Vec::new();
+                let mut value = None;
+                for p in kids(arm) {
+                    match p.as_rule() {
+                        Rule::match_pattern => {
+                            let pspan = span_of(&p);
+                            let inner = next(&mut kids(p), pspan, "pattern")?;
+                            patterns.push(if inner.as_rule() == Rule::wildcard {
+                                None
+                            } else {
+                                Some(primary(inner)?)
+                            });
+                        }
+                        _ => value = Some(expr(p)?),
+                    }
+                }
+                let value = value.ok_or_else(|| internal(aspan, "match arm"))?;
+                arms.push(MatchArm { patterns, value });
+            }
+            ExprKind::Match(Box::new(subject), arms)
+        }
+        _ => return Err(internal(span, "expression")),
+    };
+    Ok(Expr { kind, span })
+}
+
+/// A string literal that must not interpolate (imports, keys).
+fn plain_string(pair: Pair<Rule>) -> PResult<String> {
+    let span = span_of(&pair);
+    match string(pair)?.kind {
+        ExprKind::Str(s) => Ok(s),
+        _ => Err(Box::new(
+            Finding::new(Code::SyntaxError, span, "interpolation is not allowed here")
+                .label("this string holds `{...}`")
+                .help("write `{{` and `}}` for literal braces"),
+        )),
+    }
+}
+
+fn string(pair: Pair<Rule>) -> PResult<Expr> {
+    let span = span_of(&pair);
+    let mut parts: Vec<TemplatePart> = Vec::new();
+    let mut text = String::new();
+    for p in kids(pair) {
+        match p.as_rule() {
+            Rule::str_text => text.push_str(p.as_str()),
+            Rule::str_escape => text.push(match p.as_str() {
+                "\\n" => '\n',
+                "\\t" => '\t',
+                "\\r" => '\r',
+                "\\\"" => '"',
+                "\\\\" => '\\',
+                "\\{" | "{{" => '{',
+                _ => '}',
+            }),
+            Rule::interp => {
+                if !text.is_empty() {
+                    parts.push(TemplatePart::Text(std::mem::take(&mut text)));
+                }
+                let ispan = span_of(&p);
+                parts.push(TemplatePart::Expr(expr(next(
+                    &mut kids(p),
+                    ispan,
+                    "interpolation",
+                )?)?));
+            }
+            _ => return Err(internal(span, "string part")),
+        }
+    }
+    if parts.is_empty() {
+        return Ok(Expr {
+            kind: ExprKind::Str(text),
+            span,
+        });
+    }
+    if !text.is_empty() {
+        parts.push(TemplatePart::Text(text));
+    }
+    Ok(Expr {
+        kind: ExprKind::Template(parts),
+        span,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(src: &str) -> File {
+        match parse(src) {
+            Ok(f) => f,
+            Err(e) => panic!(
+                "{src}: {:?}",
+                e.iter().map(|f| f.message.clone()).collect::<Vec<_>>()
+            ),
+        }
+    }
+
+    #[test]
+    fn parses_every_item_kind() {
+        let f = ok(r#"
+            import "base.pcl"
+            actions: read, create-children
+            open actions: config.read
+            public actions: well_known.read
+            undeclared actions: deny "Permission '{action}' cannot be handled."
+            principals {
+              user == .id
+              role in .roles
+              every-logged-in-user anyone, even in tuples
+            }
+            request { principal?: { id: int, roles: [string] }? }
+            let admins = ["admin"]
+            rule is_admin = any r in principal.roles: r in admins
+            rule owns(p) = p != null and principal matches user:{p.owner_id}
+            authenticate { unauthenticated "no caller" when principal == null }
+            policy acl for read, create-children in order {
+              admin: allow when is_admin
+              let acl = resource.acl
+              allow when principal matches [user:14, (account:3, role:CEO)]
+              deny "Authorization failure"
+            }
+            override policy acl { allow }
+        "#);
+        assert_eq!(f.items.len(), 13);
+    }
+
+    #[test]
+    fn precedence_puts_coalesce_above_in_and_and_above_or() {
+        let e = parse_expr(r#"a or b and "x" in c ?? []"#).unwrap();
+        let ExprKind::Binary(BinOp::Or, _, rhs) = e.kind else {
+            panic!("top is not or")
+        };
+        let ExprKind::Binary(BinOp::And, _, rhs) = rhs.kind else {
+            panic!("not and")
+        };
+        let ExprKind::Binary(BinOp::In, _, rhs) = rhs.kind else {
+            panic!("not in")
+        };
+        assert!(matches!(rhs.kind, ExprKind::Binary(BinOp::Coalesce, _, _)));
+    }
+
+    #[test]
+    fn not_binds_looser_than_comparison() {
+        let e = parse_expr("not a in b").unwrap();
+        let ExprKind::Not(inner) = e.kind else {
+            panic!("not a not")
+        };
+        assert!(matches!(inner.kind, ExprKind::Binary(BinOp::In, _, _)));
+        let e = parse_expr("a not in b").unwrap();
+        assert!(matches!(e.kind, ExprKind::Binary(BinOp::NotIn, _, _)));
+    }
+
+    #[test]
+    fn templates_split_text_and_expressions() {
+        let e =
+            parse_expr(r#""Access to {action} forbidden for role {upper(role)}{{x}}""#).unwrap();
+        let ExprKind::Template(parts) = e.kind else {
+            panic!("not a template")
+        };
+        assert_eq!(parts.len(), 5);
+        assert!(matches!(&parts[4], TemplatePart::Text(t) if t == "{x}"));
+    }
+
+    #[test]
+    fn principal_literals_and_tuples() {
+        let e = parse_expr("[user:007, (account:3, role:CEO), account-role:MDC, role:\"Trust Admin\", account:{r.id}]").unwrap();
+        let ExprKind::List(items) = e.kind else {
+            panic!("not a list")
+        };
+        assert_eq!(items.len(), 5);
+        assert!(
+            matches!(&items[0].kind, ExprKind::Principal { value: PrincipalValue::Text(t), .. } if t == "007")
+        );
+        assert!(matches!(&items[1].kind, ExprKind::Tuple(t) if t.len() == 2));
+        assert!(
+            matches!(&items[2].kind, ExprKind::Principal { kind, .. } if kind.name == "account-role")
+        );
+        assert!(
+            matches!(&items[3].kind, ExprKind::Principal { value: PrincipalValue::Text(t), .. } if t == "Trust Admin")
+        );
+        assert!(matches!(
+            &items[4].kind,
+            ExprKind::Principal {
+                value: PrincipalValue::Expr(_),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn spans_lie_inside_the_source() {
+        let src = "let x = any r in principal.roles: r like \"rs_*\"";
+        let f = ok(src);
+        for item in &f.items {
+            assert!(item.span().end <= src.len());
+        }
+    }
+
+    #[test]
+    fn syntax_errors_carry_a_code_and_position() {
+        let errs = parse("policy p for read { allow when }").unwrap_err();
+        assert_eq!(errs[0].code, Code::SyntaxError);
+        assert!(errs[0].message.contains("expected"), "{}", errs[0].message);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let src = format!("let x = {}1{}", "(".repeat(100_000), ")".repeat(100_000));
+        let errs = parse(&src).unwrap_err();
+        assert_eq!(errs[0].code, Code::TooDeep);
+    }
+
+    #[test]
+    fn regex_literals_keep_backslashes() {
+        let e = parse_expr(r#"re"\d+\"x""#).unwrap();
+        assert!(matches!(e.kind, ExprKind::Regex(s) if s == r#"\d+"x"#));
+    }
+}

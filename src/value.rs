@@ -1,0 +1,551 @@
+//! Values: the owned data a request and `data` are made of, and the borrowed
+//! view the evaluator computes with.
+//!
+//! Invariant: `Val<'a>` borrows strings, lists and records from the request,
+//! the data and the compiled policy, so reading a path or slicing a string
+//! never allocates; only values built at decision time (templates, upper-case
+//! strings, comprehensions) own their storage, behind an `Rc`.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::rc::Rc;
+
+/// An owned value: what requests, data and policy constants hold.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum Value {
+    /// `null`, and what an absent field reads as.
+    #[default]
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A number with a fraction or out of integer range.
+    Float(f64),
+    /// A string (UUIDs are strings that compare canonically).
+    Str(Box<str>),
+    /// A list.
+    List(Box<[Value]>),
+    /// A record.
+    Record(Record),
+}
+
+/// A record: fields in insertion order.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Record {
+    fields: Vec<(Box<str>, Value)>,
+}
+
+impl Record {
+    /// An empty record.
+    pub fn new() -> Self {
+        Record::default()
+    }
+
+    /// Sets a field, replacing an earlier one of the same name.
+    pub fn insert(&mut self, key: impl Into<Box<str>>, value: Value) {
+        let key = key.into();
+        match self.fields.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v = value,
+            None => self.fields.push((key, value)),
+        }
+    }
+
+    /// The field named `key`.
+    #[inline]
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k.as_ref() == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Whether the field is present (even if null).
+    pub fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Fields in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.fields.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+}
+
+impl FromIterator<(String, Value)> for Record {
+    fn from_iter<T: IntoIterator<Item = (String, Value)>>(iter: T) -> Self {
+        let mut r = Record::new();
+        for (k, v) in iter {
+            r.insert(k, v);
+        }
+        r
+    }
+}
+
+impl Value {
+    /// A string value.
+    pub fn str(s: impl Into<Box<str>>) -> Value {
+        Value::Str(s.into())
+    }
+
+    /// Converts JSON, keeping integers exact.
+    pub fn from_json(json: &serde_json::Value) -> Value {
+        match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            serde_json::Value::String(s) => Value::Str(s.as_str().into()),
+            serde_json::Value::Array(items) => {
+                Value::List(items.iter().map(Value::from_json).collect())
+            }
+            serde_json::Value::Object(map) => Value::Record(Record {
+                fields: map
+                    .iter()
+                    .map(|(k, v)| (k.as_str().into(), Value::from_json(v)))
+                    .collect(),
+            }),
+        }
+    }
+
+    /// Converts to JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => (*b).into(),
+            Value::Int(i) => (*i).into(),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            Value::Str(s) => s.as_ref().into(),
+            Value::List(items) => items.iter().map(Value::to_json).collect(),
+            Value::Record(r) => serde_json::Value::Object(
+                r.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The field `key` of a record; `None` otherwise.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Record(r) => r.get(key),
+            _ => None,
+        }
+    }
+
+    /// The type name used in messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::List(_) => "a list",
+            Value::Record(_) => "a record",
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Str(s.into())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Str(s.into())
+    }
+}
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Value::Int(i)
+    }
+}
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+impl From<Record> for Value {
+    fn from(r: Record) -> Self {
+        Value::Record(r)
+    }
+}
+impl<T: Into<Value>> From<Vec<T>> for Value {
+    fn from(items: Vec<T>) -> Self {
+        Value::List(items.into_iter().map(Into::into).collect())
+    }
+}
+
+/// A principal descriptor built by the policy at decision time.
+#[derive(Clone, Debug)]
+pub(crate) struct PrincipalVal<'a> {
+    pub kind: u32,
+    pub value: Val<'a>,
+}
+
+/// A value during evaluation: borrowed where it can be, owned where it must.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Val<'a> {
+    #[default]
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(&'a str),
+    OwnedStr(Rc<str>),
+    List(&'a [Value]),
+    OwnedList(Rc<[Val<'a>]>),
+    Record(&'a Record),
+    OwnedRecord(Rc<[(Rc<str>, Val<'a>)]>),
+    /// `kind:value` written in the policy.
+    Principal(Rc<PrincipalVal<'a>>),
+    /// `(a, b)` written in the policy.
+    Tuple(Rc<[Val<'a>]>),
+    /// A compiled pattern, by index.
+    Pattern(u32),
+}
+
+impl<'a> From<&'a Value> for Val<'a> {
+    #[inline]
+    fn from(v: &'a Value) -> Self {
+        match v {
+            Value::Null => Val::Null,
+            Value::Bool(b) => Val::Bool(*b),
+            Value::Int(i) => Val::Int(*i),
+            Value::Float(f) => Val::Float(*f),
+            Value::Str(s) => Val::Str(s),
+            Value::List(items) => Val::List(items),
+            Value::Record(r) => Val::Record(r),
+        }
+    }
+}
+
+/// A list, borrowed or owned, read item by item.
+pub(crate) enum ListView<'v, 'a> {
+    Data(&'a [Value]),
+    Owned(&'v [Val<'a>]),
+}
+
+impl<'v, 'a> ListView<'v, 'a> {
+    #[inline]
+    pub fn len(&self) -> usize {
+        match self {
+            ListView::Data(items) => items.len(),
+            ListView::Owned(items) => items.len(),
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<Val<'a>> {
+        match self {
+            ListView::Data(items) => items.get(i).map(Val::from),
+            ListView::Owned(items) => items.get(i).cloned(),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Val<'a>> + '_ {
+        (0..self.len()).filter_map(move |i| self.get(i))
+    }
+}
+
+impl<'a> Val<'a> {
+    /// The string, if this is one.
+    #[inline]
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Val::Str(s) => Some(s),
+            Val::OwnedStr(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The items, if this is a list (or a tuple).
+    #[inline]
+    pub fn as_list(&self) -> Option<ListView<'_, 'a>> {
+        match self {
+            Val::List(items) => Some(ListView::Data(items)),
+            Val::OwnedList(items) | Val::Tuple(items) => Some(ListView::Owned(items)),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    pub fn is_null(&self) -> bool {
+        matches!(self, Val::Null)
+    }
+
+    /// Whether this is a record.
+    pub fn is_record(&self) -> bool {
+        matches!(self, Val::Record(_) | Val::OwnedRecord(_))
+    }
+
+    /// Reads a field of a record: absent fields read as null; `None` when
+    /// this is not a record or null.
+    #[inline]
+    pub fn field(&self, key: &str) -> Option<Val<'a>> {
+        match self {
+            Val::Null => Some(Val::Null),
+            Val::Record(r) => Some(r.get(key).map_or(Val::Null, Val::from)),
+            Val::OwnedRecord(fields) => Some(
+                fields
+                    .iter()
+                    .find(|(k, _)| k.as_ref() == key)
+                    .map_or(Val::Null, |(_, v)| v.clone()),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Whether a record has the key.
+    pub fn has_key(&self, key: &str) -> bool {
+        match self {
+            Val::Record(r) => r.contains(key),
+            Val::OwnedRecord(fields) => fields.iter().any(|(k, _)| k.as_ref() == key),
+            _ => false,
+        }
+    }
+
+    /// The fields of a record, as owned pairs.
+    pub fn record_entries(&self) -> Option<Vec<(Val<'a>, Val<'a>)>> {
+        match self {
+            Val::Record(r) => Some(r.iter().map(|(k, v)| (Val::Str(k), Val::from(v))).collect()),
+            Val::OwnedRecord(fields) => Some(
+                fields
+                    .iter()
+                    .map(|(k, v)| (Val::OwnedStr(k.clone()), v.clone()))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// The type name used in messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Val::Null => "null",
+            Val::Bool(_) => "a boolean",
+            Val::Int(_) => "an integer",
+            Val::Float(_) => "a number",
+            Val::Str(_) | Val::OwnedStr(_) => "a string",
+            Val::List(_) | Val::OwnedList(_) => "a list",
+            Val::Record(_) | Val::OwnedRecord(_) => "a record",
+            Val::Principal(_) => "a principal",
+            Val::Tuple(_) => "a principal tuple",
+            Val::Pattern(_) => "a pattern",
+        }
+    }
+
+    /// Converts to an owned value; principals become their text form.
+    pub fn to_value(&self, kind_names: &[Box<str>]) -> Value {
+        match self {
+            Val::Null => Value::Null,
+            Val::Bool(b) => Value::Bool(*b),
+            Val::Int(i) => Value::Int(*i),
+            Val::Float(f) => Value::Float(*f),
+            Val::Str(s) => Value::Str((*s).into()),
+            Val::OwnedStr(s) => Value::Str(s.as_ref().into()),
+            Val::List(items) => Value::List((*items).into()),
+            Val::OwnedList(items) | Val::Tuple(items) => {
+                Value::List(items.iter().map(|v| v.to_value(kind_names)).collect())
+            }
+            Val::Record(r) => Value::Record((*r).clone()),
+            Val::OwnedRecord(fields) => Value::Record(Record {
+                fields: fields
+                    .iter()
+                    .map(|(k, v)| (k.as_ref().into(), v.to_value(kind_names)))
+                    .collect(),
+            }),
+            Val::Principal(p) => {
+                let kind = kind_names.get(p.kind as usize).map_or("?", |k| k.as_ref());
+                Value::Str(format!("{kind}:{}", Display(&p.value)).into())
+            }
+            Val::Pattern(_) => Value::Str("<pattern>".into()),
+        }
+    }
+}
+
+/// Displays a value the way templates interpolate it: strings bare, other
+/// values as JSON.
+pub(crate) struct Display<'v, 'a>(pub &'v Val<'a>);
+
+impl fmt::Display for Display<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Val::Null => f.write_str("null"),
+            Val::Bool(b) => write!(f, "{b}"),
+            Val::Int(i) => write!(f, "{i}"),
+            Val::Float(x) => write!(f, "{x}"),
+            Val::Str(s) => f.write_str(s),
+            Val::OwnedStr(s) => f.write_str(s),
+            Val::Principal(p) => write!(f, "#{}:{}", p.kind, Display(&p.value)),
+            Val::Pattern(_) => f.write_str("<pattern>"),
+            other => {
+                let json = other.to_value(&[]).to_json();
+                write!(f, "{json}")
+            }
+        }
+    }
+}
+
+/// Whether the text is a UUID in hyphenated form (any case).
+#[inline]
+pub(crate) fn is_uuid_text(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// String equality where UUIDs compare canonically whatever their case.
+#[inline]
+pub(crate) fn str_eq(a: &str, b: &str) -> bool {
+    a == b || (a.len() == 36 && a.eq_ignore_ascii_case(b) && is_uuid_text(a) && is_uuid_text(b))
+}
+
+/// Structural equality. Values of different types are unequal, except that
+/// integers and floats compare by value.
+pub(crate) fn val_eq(a: &Val, b: &Val) -> bool {
+    match (a, b) {
+        (Val::Null, Val::Null) => true,
+        (Val::Bool(x), Val::Bool(y)) => x == y,
+        (Val::Int(x), Val::Int(y)) => x == y,
+        (Val::Float(x), Val::Float(y)) => x == y,
+        (Val::Int(x), Val::Float(y)) | (Val::Float(y), Val::Int(x)) => (*x as f64) == *y,
+        (Val::Pattern(x), Val::Pattern(y)) => x == y,
+        (Val::Principal(x), Val::Principal(y)) => x.kind == y.kind && val_eq(&x.value, &y.value),
+        _ => {
+            if let (Some(x), Some(y)) = (a.as_str(), b.as_str()) {
+                return str_eq(x, y);
+            }
+            if let (Some(x), Some(y)) = (a.as_list(), b.as_list()) {
+                return x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| val_eq(&p, &q));
+            }
+            match (a.record_entries(), b.record_entries()) {
+                (Some(x), Some(y)) => {
+                    x.len() == y.len()
+                        && x.iter().all(|(k, v)| {
+                            k.as_str().and_then(|k| b.field(k)).is_some_and(|w| {
+                                b.has_key(k.as_str().unwrap_or("")) && val_eq(v, &w)
+                            })
+                        })
+                }
+                _ => false,
+            }
+        }
+    }
+}
+
+/// Ordering for `<`, `<=`, `>`, `>=`: numbers with numbers, strings with
+/// strings; `None` for anything else.
+pub(crate) fn val_cmp(a: &Val, b: &Val) -> Option<Ordering> {
+    match (a, b) {
+        (Val::Int(x), Val::Int(y)) => Some(x.cmp(y)),
+        (Val::Int(x), Val::Float(y)) => (*x as f64).partial_cmp(y),
+        (Val::Float(x), Val::Int(y)) => x.partial_cmp(&(*y as f64)),
+        (Val::Float(x), Val::Float(y)) => x.partial_cmp(y),
+        _ => match (a.as_str(), b.as_str()) {
+            (Some(x), Some(y)) => Some(x.cmp(y)),
+            _ => None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_compare_canonically() {
+        assert!(str_eq(
+            "b0000000-0000-4000-8000-00000000000a",
+            "B0000000-0000-4000-8000-00000000000A"
+        ));
+        assert!(!str_eq("abc", "ABC"));
+        assert!(!str_eq(
+            "b0000000-0000-4000-8000-00000000000a",
+            "b0000000-0000-4000-8000-00000000000b"
+        ));
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let j: serde_json::Value =
+            serde_json::json!({"a": [1, 2.5, "x", null, true], "b": {"c": {}}});
+        assert_eq!(Value::from_json(&j).to_json(), j);
+    }
+
+    #[test]
+    fn absent_fields_read_as_null_and_records_compare_by_content() {
+        let v = Value::from_json(&serde_json::json!({"a": 1, "b": [1, 2]}));
+        let w = Value::from_json(&serde_json::json!({"b": [1, 2], "a": 1}));
+        let (x, y) = (Val::from(&v), Val::from(&w));
+        assert!(matches!(x.field("zzz"), Some(Val::Null)));
+        assert!(val_eq(&x, &y));
+        assert!(val_cmp(&Val::Int(1), &Val::Str("a")).is_none());
+    }
+}
+
+/// Glob matching: `*` matches any run of characters (including none); every
+/// other character matches itself. Anchored at both ends. Linear in practice,
+/// never allocates.
+pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<usize> = None;
+    let mut mark = 0usize;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                star = Some(pi);
+                mark = ti;
+                pi += 1;
+            }
+            Some(c) if Some(c) == t.get(ti) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some(s) => {
+                    pi = s + 1;
+                    mark += 1;
+                    ti = mark;
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == b'*'))
+}
+
+#[cfg(test)]
+mod glob_tests {
+    use super::glob_match;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("wms.*", "wms.read"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a*b*c", "aXXbYYc"));
+        assert!(!glob_match("a*b*c", "aXXbYY"));
+        assert!(!glob_match("wms.*", "sandbox.read"));
+        assert!(glob_match("rs_*_read", "rs_x_y_read"));
+        assert!(!glob_match("abc", "abcd"));
+    }
+}
