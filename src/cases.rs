@@ -153,7 +153,11 @@ pub fn run(
         }
         let set = PolicySet::from_file(&policy_path).map_err(|e| FileError {
             path: path.to_path_buf(),
-            message: format!("policy `{}` does not compile: {e}", policy_path.display()),
+            message: format!(
+                "policy `{}` does not compile:\n{}",
+                policy_path.display(),
+                e.summary()
+            ),
         })?;
         policies.insert(policy_path.clone(), set);
     }

@@ -327,6 +327,24 @@ impl PolicyError {
     }
 }
 
+impl PolicyError {
+    /// One line per error: `file:line:col: CODE message`.
+    pub fn summary(&self) -> String {
+        self.errors()
+            .map(|f| {
+                let (line, col) = f.line_col().unwrap_or((0, 0));
+                format!(
+                    "{}:{line}:{col}: {} {}",
+                    f.file().unwrap_or("<policy>"),
+                    f.code.code(),
+                    f.message
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.errors().count();

@@ -1137,6 +1137,17 @@ impl<'a> Evaluator<'a> {
                         || other.record_entries().is_some_and(|r| r.is_empty())
                 }
             }),
+            Builtin::TypeOf => Val::Str(match &a {
+                Val::Null => "null",
+                Val::Bool(_) => "bool",
+                Val::Int(_) => "int",
+                Val::Float(_) => "number",
+                Val::Str(_) | Val::OwnedStr(_) => "string",
+                Val::List(_) | Val::OwnedList(_) => "list",
+                Val::Record(_) | Val::OwnedRecord(_) => "record",
+                Val::Principal(_) | Val::Tuple(_) => "principal",
+                Val::Pattern(_) => "pattern",
+            }),
             Builtin::IsUuid => Val::Bool(a.as_str().is_some_and(crate::value::is_uuid_text)),
             Builtin::Uuid => {
                 text(&a)?;

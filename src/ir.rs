@@ -164,6 +164,7 @@ pub(crate) enum Builtin {
     Has,
     SecretEq,
     SecretLookup,
+    TypeOf,
 }
 
 impl Builtin {
@@ -192,6 +193,7 @@ impl Builtin {
         ("has", Builtin::Has, 2),
         ("secret_eq", Builtin::SecretEq, 2),
         ("secret_lookup", Builtin::SecretLookup, 3),
+        ("type_of", Builtin::TypeOf, 1),
     ];
 
     pub fn lookup(name: &str) -> Option<(Builtin, usize)> {

@@ -1607,7 +1607,8 @@ impl<'u> Lowerer<'u> {
             | Builtin::AfterLast
             | Builtin::BeforeFirst
             | Builtin::AfterFirst
-            | Builtin::ToString => Ty::Str,
+            | Builtin::ToString
+            | Builtin::TypeOf => Ty::Str,
             Builtin::Uuid => Ty::Uuid,
             Builtin::Len | Builtin::ToInt => Ty::Int,
             Builtin::StartsWith
