@@ -251,7 +251,7 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::list | Rule::list_comp => "a list",
         Rule::record | Rule::record_field | Rule::record_comp => "a record",
         Rule::paren_or_tuple => "`(`",
-        Rule::name => "a name",
+        Rule::name | Rule::key_name => "a name",
         Rule::keyword => "a keyword",
         Rule::optional_mark | Rule::nullable_mark => "`?`",
         Rule::tuple_wide => "`, even in tuples`",
@@ -734,7 +734,7 @@ fn primary(pair: Pair<Rule>) -> PResult<Expr> {
                 let mut it = kids(f);
                 let k = next(&mut it, fspan, "key")?;
                 let key = match k.as_rule() {
-                    Rule::name => ident(k),
+                    Rule::key_name => ident(k),
                     _ => {
                         let kspan = span_of(&k);
                         Ident {
