@@ -57,7 +57,7 @@ pub fn parse_with_limit(text: &str, max_nesting: usize) -> Result<File, Vec<Pars
     }
     let pairs = match PclParser::parse(Rule::file, text) {
         Ok(pairs) => pairs,
-        Err(err) => return Err(vec![pest_error(err)]),
+        Err(err) => return Err(vec![reserved_word_help(pest_error(err), text)]),
     };
     let mut file = File::default();
     let mut errors = Vec::new();
@@ -176,6 +176,53 @@ fn pest_error(err: pest::error::Error<Rule>) -> ParseError {
     Finding::new(Code::SyntaxError, span, message)
         .label(label)
         .help("see docs/language.md for the syntax of each construct")
+}
+
+/// The words the grammar reserves; they cannot name rules, lets or parameters.
+pub const RESERVED: &[&str] = &[
+    "allow",
+    "and",
+    "authenticate",
+    "claims",
+    "deny",
+    "else",
+    "false",
+    "for",
+    "if",
+    "import",
+    "in",
+    "let",
+    "like",
+    "match",
+    "matches",
+    "not",
+    "null",
+    "or",
+    "override",
+    "policy",
+    "principals",
+    "rule",
+    "then",
+    "true",
+    "unauthenticated",
+    "when",
+    "with",
+];
+
+/// When a name was expected where a reserved word stands, say so.
+fn reserved_word_help(mut f: ParseError, text: &str) -> ParseError {
+    let rest = text.get(f.span.start..).unwrap_or("");
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    if f.message.contains("a name") && RESERVED.contains(&word.as_str()) {
+        f.message = format!("`{word}` is a reserved word and cannot be used as a name");
+        f.span = Span::new(f.span.start, f.span.start + word.len());
+        f.label = "reserved word".into();
+        f.help = Some(format!("choose another name, such as `{word}_`"));
+    }
+    f
 }
 
 fn join_words(words: &[&str]) -> String {
@@ -1011,6 +1058,28 @@ mod tests {
         let errs = parse("policy p for read { allow when }").unwrap_err();
         assert_eq!(errs[0].code, Code::SyntaxError);
         assert!(errs[0].message.contains("expected"), "{}", errs[0].message);
+    }
+
+    #[test]
+    fn reserved_words_as_names_are_named() {
+        let errs = parse("let principals = 1").unwrap_err();
+        assert_eq!(
+            errs[0].message,
+            "`principals` is a reserved word and cannot be used as a name"
+        );
+        assert_eq!(errs[0].span, Span::new(4, 14));
+    }
+
+    #[test]
+    fn keywords_are_reserved_exactly() {
+        let reserved: Vec<&str> = RESERVED.to_vec();
+        for word in reserved {
+            assert!(
+                parse(&format!("let {word} = 1")).is_err(),
+                "{word} should be reserved"
+            );
+        }
+        assert!(parse("let allowed = 1").is_ok());
     }
 
     #[test]
