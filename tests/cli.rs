@@ -1,5 +1,13 @@
 //! The `portcullis` binary, run as a user would: stdout, stderr, exit codes.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "integration tests fail loudly"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -8,7 +16,11 @@ fn root() -> PathBuf {
 }
 
 fn portcullis(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_portcullis")).args(args).current_dir(root()).output().expect("runs")
+    Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("runs")
 }
 
 fn stdout(o: &Output) -> String {
@@ -62,13 +74,25 @@ fn eval_refuses_with_exit_3_and_a_reason() {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(json["decision"], "deny");
-    assert!(json["reason"].as_str().unwrap().contains("Authorization failure"));
+    assert!(json["reason"]
+        .as_str()
+        .unwrap()
+        .contains("Authorization failure"));
 }
 
 #[test]
 fn eval_unauthenticated_exits_3() {
-    let req = temp("anon.json", r#"{"principal": null, "action": "read", "resource": null}"#);
-    let o = portcullis(&["eval", "--policy", "policies/flexmeasures.pcl", "--request", s(&req)]);
+    let req = temp(
+        "anon.json",
+        r#"{"principal": null, "action": "read", "resource": null}"#,
+    );
+    let o = portcullis(&[
+        "eval",
+        "--policy",
+        "policies/flexmeasures.pcl",
+        "--request",
+        s(&req),
+    ]);
     assert_eq!(o.status.code(), Some(3));
     assert!(stdout(&o).contains(r#""decision":"unauthenticated""#));
 }
@@ -80,17 +104,34 @@ fn eval_outputs_filters_and_principal() {
         r#"{"principal": null, "action": "products.list", "resource": null,
             "context": {"headers": {"x-auth-account": "a", "x-auth-role": "member", "x-auth-user": "bob"}}}"#,
     );
-    let data = temp("flask-data.json", r#"{"accounts": [{"id": 4, "name": "a"}], "operator_group": {}}"#);
-    let o = portcullis(&["eval", "--policy", "policies/flask-rbac.pcl", "--request", s(&req), "--data", s(&data)]);
+    let data = temp(
+        "flask-data.json",
+        r#"{"accounts": [{"id": 4, "name": "a"}], "operator_group": {}}"#,
+    );
+    let o = portcullis(&[
+        "eval",
+        "--policy",
+        "policies/flask-rbac.pcl",
+        "--request",
+        s(&req),
+        "--data",
+        s(&data),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(json["filters"], serde_json::json!({"account_id": 4, "owner": "bob"}));
+    assert_eq!(
+        json["filters"],
+        serde_json::json!({"account_id": 4, "owner": "bob"})
+    );
     assert_eq!(json["principal"]["account_name"], "a");
 }
 
 #[test]
 fn eval_with_a_broken_policy_exits_2_with_a_diagnostic() {
-    let policy = temp("broken.pcl", "actions: read\npolicy p for read { allow when }\n");
+    let policy = temp(
+        "broken.pcl",
+        "actions: read\npolicy p for read { allow when }\n",
+    );
     let req = temp("r.json", r#"{"action": "read"}"#);
     let o = portcullis(&["eval", "--policy", s(&policy), "--request", s(&req)]);
     assert_eq!(o.status.code(), Some(2));
@@ -103,11 +144,23 @@ fn eval_with_a_broken_policy_exits_2_with_a_diagnostic() {
 #[test]
 fn eval_with_a_malformed_request_exits_2_naming_the_field() {
     let req = temp("bad.json", r#"{"principal": 5, "action": "read"}"#);
-    let o = portcullis(&["eval", "--policy", "policies/flexmeasures.pcl", "--request", s(&req)]);
+    let o = portcullis(&[
+        "eval",
+        "--policy",
+        "policies/flexmeasures.pcl",
+        "--request",
+        s(&req),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("request.principal"), "{}", stderr(&o));
     let req = temp("notjson.json", "{ nope");
-    let o = portcullis(&["eval", "--policy", "policies/flexmeasures.pcl", "--request", s(&req)]);
+    let o = portcullis(&[
+        "eval",
+        "--policy",
+        "policies/flexmeasures.pcl",
+        "--request",
+        s(&req),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("PCL400"), "{}", stderr(&o));
 }
@@ -118,7 +171,13 @@ fn eval_with_a_request_that_breaks_the_declared_shape_exits_2() {
         "shape.json",
         r#"{"principal": {"id": "14", "roles": [], "account": {"id": 1, "roles": []}}, "action": "read", "resource": null}"#,
     );
-    let o = portcullis(&["eval", "--policy", "policies/flexmeasures.pcl", "--request", s(&req)]);
+    let o = portcullis(&[
+        "eval",
+        "--policy",
+        "policies/flexmeasures.pcl",
+        "--request",
+        s(&req),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(err.contains("request.principal.id"), "{err}");
@@ -136,7 +195,12 @@ fn eval_with_missing_files_exits_2() {
 fn test_command_runs_all_conformance_files() {
     let files: Vec<String> = std::fs::read_dir(root().join("tests/conformance"))
         .unwrap()
-        .map(|e| format!("tests/conformance/{}", e.unwrap().file_name().to_string_lossy()))
+        .map(|e| {
+            format!(
+                "tests/conformance/{}",
+                e.unwrap().file_name().to_string_lossy()
+            )
+        })
         .collect();
     let mut args = vec!["test"];
     args.extend(files.iter().map(String::as_str));

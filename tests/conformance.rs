@@ -1,6 +1,14 @@
 //! Runs every shared conformance case file, and each bundle's own edge
 //! cases, through the same code path as `portcullis test`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "integration tests fail loudly"
+)]
+
 use portcullis::cases::{self, Options};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -10,14 +18,22 @@ fn root() -> PathBuf {
 }
 
 fn run(file: &Path) {
-    let options = Options { policy: None, policies: root().join("policies") };
+    let options = Options {
+        policy: None,
+        policies: root().join("policies"),
+    };
     let results = cases::run(file, &options, &mut HashMap::new()).unwrap_or_else(|e| panic!("{e}"));
     assert!(!results.is_empty(), "{} holds no cases", file.display());
     let failures: Vec<String> = results
         .iter()
         .filter_map(|r| r.failure.as_ref().map(|why| format!("{}: {why}", r.name)))
         .collect();
-    assert!(failures.is_empty(), "{} failed:\n{}", file.display(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failed:\n{}",
+        file.display(),
+        failures.join("\n")
+    );
 }
 
 macro_rules! case_files {
@@ -49,25 +65,41 @@ case_files! {
 #[test]
 fn conformance_copies_match_shared() {
     let shared = root().join("../shared/conformance");
-    let Ok(entries) = std::fs::read_dir(&shared) else { return };
+    let Ok(entries) = std::fs::read_dir(&shared) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let ours = std::fs::read(root().join("tests/conformance").join(&name))
             .unwrap_or_else(|_| panic!("tests/conformance lacks {name:?}"));
         let theirs = std::fs::read(entry.path()).unwrap();
-        assert!(ours == theirs, "tests/conformance/{name:?} differs from shared");
+        assert!(
+            ours == theirs,
+            "tests/conformance/{name:?} differs from shared"
+        );
     }
 }
 
 /// Every bundle folder entry has its case files.
 #[test]
 fn every_bundle_has_conformance_and_edge_cases() {
-    for entry in std::fs::read_dir(root().join("policies")).unwrap().flatten() {
+    for entry in std::fs::read_dir(root().join("policies"))
+        .unwrap()
+        .flatten()
+    {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "pcl") {
             let stem = path.file_stem().unwrap().to_string_lossy().to_string();
-            assert!(root().join(format!("tests/conformance/{stem}.json")).is_file(), "no conformance cases for {stem}");
-            assert!(root().join(format!("tests/bundles/{stem}.json")).is_file(), "no edge cases for {stem}");
+            assert!(
+                root()
+                    .join(format!("tests/conformance/{stem}.json"))
+                    .is_file(),
+                "no conformance cases for {stem}"
+            );
+            assert!(
+                root().join(format!("tests/bundles/{stem}.json")).is_file(),
+                "no edge cases for {stem}"
+            );
         }
     }
 }
@@ -76,13 +108,20 @@ fn every_bundle_has_conformance_and_edge_cases() {
 fn unknown_bundle_and_malformed_files_are_errors() {
     let dir = std::env::temp_dir().join(format!("pcl-cases-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let options = Options { policy: None, policies: root().join("policies") };
+    let options = Options {
+        policy: None,
+        policies: root().join("policies"),
+    };
     let unknown = dir.join("unknown.json");
     std::fs::write(&unknown, r#"{"bundle": "nope", "cases": []}"#).unwrap();
     let err = cases::run(&unknown, &options, &mut HashMap::new()).unwrap_err();
     assert!(err.message.contains("unknown bundle `nope`"), "{err}");
     let malformed = dir.join("malformed.json");
-    std::fs::write(&malformed, r#"{"bundle": "flip", "cases": [{"name": "x"}]}"#).unwrap();
+    std::fs::write(
+        &malformed,
+        r#"{"bundle": "flip", "cases": [{"name": "x"}]}"#,
+    )
+    .unwrap();
     let err = cases::run(&malformed, &options, &mut HashMap::new()).unwrap_err();
     assert!(err.message.contains("missing field"), "{err}");
     let extra = dir.join("extra.json");
@@ -106,9 +145,15 @@ fn a_failing_case_reports_what_differed_and_who_decided() {
             "expect": {"decision": "allow"}}]}"#,
     )
     .unwrap();
-    let options = Options { policy: None, policies: root().join("policies") };
+    let options = Options {
+        policy: None,
+        policies: root().join("policies"),
+    };
     let results = cases::run(&file, &options, &mut HashMap::new()).unwrap();
     let why = results[0].failure.as_ref().expect("the case fails");
-    assert!(why.contains("decision: expected allow, got unauthenticated"), "{why}");
+    assert!(
+        why.contains("decision: expected allow, got unauthenticated"),
+        "{why}"
+    );
     assert!(why.contains("check_access.anonymous"), "{why}");
 }

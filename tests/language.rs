@@ -1,5 +1,13 @@
 //! Each construct of the language, end to end through the public API.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "integration tests fail loudly"
+)]
+
 use portcullis::{Code, Data, Decision, Outcome, PolicySet, Request};
 use serde_json::json;
 
@@ -18,7 +26,9 @@ fn outcome(p: &PolicySet, request: serde_json::Value) -> Outcome {
 }
 
 fn compile_error(src: &str) -> Code {
-    let err = PolicySet::from_source(src).err().unwrap_or_else(|| panic!("compiled: {src}"));
+    let err = PolicySet::from_source(src)
+        .err()
+        .unwrap_or_else(|| panic!("compiled: {src}"));
     let code = err.errors().next().unwrap().code;
     code
 }
@@ -34,8 +44,14 @@ fn paths_read_requests_headers_and_data() {
         }"#,
     );
     let req = json!({"action": "read", "resource": {"project": {"owner_id": 5}}, "context": {"headers": {"X-API-Key": "k1"}}});
-    assert_eq!(decide(&p, req.clone(), json!({"flags": {"on": true}})).outcome, Outcome::Allow);
-    assert_eq!(decide(&p, req, json!({"flags": {"on": false}})).outcome, Outcome::Deny);
+    assert_eq!(
+        decide(&p, req.clone(), json!({"flags": {"on": true}})).outcome,
+        Outcome::Allow
+    );
+    assert_eq!(
+        decide(&p, req, json!({"flags": {"on": false}})).outcome,
+        Outcome::Deny
+    );
 }
 
 #[test]
@@ -67,19 +83,29 @@ fn uuids_compare_canonically_whatever_their_case() {
 #[test]
 fn declared_shapes_type_check_paths() {
     assert_eq!(
-        compile_error(r#"actions: read
+        compile_error(
+            r#"actions: read
             request { principal: { id: int }? }
-            policy p for read { allow when principal.idd == 1 }"#),
+            policy p for read { allow when principal.idd == 1 }"#
+        ),
         Code::UnknownField
     );
     assert_eq!(
-        compile_error(r#"actions: read
+        compile_error(
+            r#"actions: read
             request { principal: { id: uuid }? }
-            policy p for read { allow when principal.id == 7 }"#),
+            policy p for read { allow when principal.id == 7 }"#
+        ),
         Code::TypeMismatch
     );
-    assert_eq!(compile_error("actions: read\npolicy p for read { allow when 3 in 4 }"), Code::TypeMismatch);
-    assert_eq!(compile_error("actions: read\npolicy p for read { allow when 3 like \"x*\" }"), Code::TypeMismatch);
+    assert_eq!(
+        compile_error("actions: read\npolicy p for read { allow when 3 in 4 }"),
+        Code::TypeMismatch
+    );
+    assert_eq!(
+        compile_error("actions: read\npolicy p for read { allow when 3 like \"x*\" }"),
+        Code::TypeMismatch
+    );
 }
 
 #[test]
@@ -89,14 +115,20 @@ fn declared_shapes_check_requests() {
         request { principal: { id: int, roles: [string] }? }
         policy p for read { allow }"#,
     );
-    let bad = Request::from_json(&json!({"action": "read", "principal": {"id": 1, "roles": ["a", 2]}})).unwrap();
+    let bad =
+        Request::from_json(&json!({"action": "read", "principal": {"id": 1, "roles": ["a", 2]}}))
+            .unwrap();
     let err = p.validate(&bad, &Data::empty()).unwrap_err();
     assert_eq!(err.field, "request.principal.roles[1]");
     assert!(err.message.contains("expected a string, found an integer"));
     // Deciding such a request fails closed, naming the field.
     let d = p.decide(&bad, &Data::empty());
     assert_eq!(d.outcome, Outcome::Deny);
-    assert!(d.reason.contains("request.principal.roles[1]"), "{}", d.reason);
+    assert!(
+        d.reason.contains("request.principal.roles[1]"),
+        "{}",
+        d.reason
+    );
 }
 
 // 2. Principals --------------------------------------------------------------
@@ -131,7 +163,9 @@ fn principal_literals_tuples_and_or_lists() {
         ("account:{resource.account_id}", Outcome::Allow),
         ("account:{resource.missing}", Outcome::Deny),
     ] {
-        let p = policy(&format!("{ACL}\npolicy p for read {{ allow when principal matches {descriptor} }}"));
+        let p = policy(&format!(
+            "{ACL}\npolicy p for read {{ allow when principal matches {descriptor} }}"
+        ));
         let req = json!({"action": "read", "principal": caller(), "resource": {"account_id": 3}});
         assert_eq!(outcome(&p, req), want, "{descriptor}");
     }
@@ -141,19 +175,39 @@ fn principal_literals_tuples_and_or_lists() {
 fn descriptors_in_policy_and_in_data_agree() {
     let pairs = [
         ("user:14", json!("user:14")),
-        ("[user:1, (account:3, role:CEO)]", json!(["user:1", ["account:3", "role:CEO"]])),
-        ("[(account:3, role:CFO), account-role:MDC]", json!([["account:3", "role:CFO"], "account-role:MDC"])),
-        ("(account:4, every-logged-in-user)", json!([["account:4", "every-logged-in-user"]])),
+        (
+            "[user:1, (account:3, role:CEO)]",
+            json!(["user:1", ["account:3", "role:CEO"]]),
+        ),
+        (
+            "[(account:3, role:CFO), account-role:MDC]",
+            json!([["account:3", "role:CFO"], "account-role:MDC"]),
+        ),
+        (
+            "(account:4, every-logged-in-user)",
+            json!([["account:4", "every-logged-in-user"]]),
+        ),
         ("[]", json!([])),
         ("[role:CEO]", json!(["role:CEO"])),
     ];
-    let callers = [caller(), json!({"id": 1, "roles": [], "account": {"id": 9, "roles": []}}), json!(null)];
+    let callers = [
+        caller(),
+        json!({"id": 1, "roles": [], "account": {"id": 9, "roles": []}}),
+        json!(null),
+    ];
     for (written, data) in pairs {
-        let by_policy = policy(&format!("{ACL}\npolicy p for read {{ allow when principal matches {written} }}"));
-        let by_data = policy(&format!("{ACL}\npolicy p for read {{ allow when principal matches resource.acl }}"));
+        let by_policy = policy(&format!(
+            "{ACL}\npolicy p for read {{ allow when principal matches {written} }}"
+        ));
+        let by_data = policy(&format!(
+            "{ACL}\npolicy p for read {{ allow when principal matches resource.acl }}"
+        ));
         for c in &callers {
             let a = outcome(&by_policy, json!({"action": "read", "principal": c}));
-            let b = outcome(&by_data, json!({"action": "read", "principal": c, "resource": {"acl": data}}));
+            let b = outcome(
+                &by_data,
+                json!({"action": "read", "principal": c, "resource": {"acl": data}}),
+            );
             assert_eq!(a, b, "{written} vs {data} for {c}");
         }
     }
@@ -166,10 +220,33 @@ fn kinds_are_declared_by_the_policy_not_hard_wired() {
         principals { user == .login  team in .groups }
         policy p for read { allow when principal matches [user:alice, team:ops] }"#,
     );
-    assert_eq!(outcome(&p, json!({"action": "read", "principal": {"login": "alice", "groups": []}})), Outcome::Allow);
-    assert_eq!(outcome(&p, json!({"action": "read", "principal": {"login": "bob", "groups": ["ops"]}})), Outcome::Allow);
-    assert_eq!(outcome(&p, json!({"action": "read", "principal": {"login": "bob", "groups": ["dev"]}})), Outcome::Deny);
-    assert_eq!(compile_error(&format!("{ACL}\npolicy p for read {{ allow when principal matches group:5 }}")), Code::UnknownPrincipalKind);
+    assert_eq!(
+        outcome(
+            &p,
+            json!({"action": "read", "principal": {"login": "alice", "groups": []}})
+        ),
+        Outcome::Allow
+    );
+    assert_eq!(
+        outcome(
+            &p,
+            json!({"action": "read", "principal": {"login": "bob", "groups": ["ops"]}})
+        ),
+        Outcome::Allow
+    );
+    assert_eq!(
+        outcome(
+            &p,
+            json!({"action": "read", "principal": {"login": "bob", "groups": ["dev"]}})
+        ),
+        Outcome::Deny
+    );
+    assert_eq!(
+        compile_error(&format!(
+            "{ACL}\npolicy p for read {{ allow when principal matches group:5 }}"
+        )),
+        Code::UnknownPrincipalKind
+    );
 }
 
 #[test]
@@ -177,8 +254,18 @@ fn malformed_principal_literals_are_compile_errors() {
     let typed = r#"actions: read
         request { principal: { id: int, roles: [string] }? }
         principals { user == .id  role in .roles }"#;
-    assert_eq!(compile_error(&format!("{typed}\npolicy p for read {{ allow when principal matches user:abc }}")), Code::MalformedPrincipal);
-    assert_eq!(compile_error(&format!("{typed}\npolicy p for read {{ allow when principal matches role:\"\" }}")), Code::MalformedPrincipal);
+    assert_eq!(
+        compile_error(&format!(
+            "{typed}\npolicy p for read {{ allow when principal matches user:abc }}"
+        )),
+        Code::MalformedPrincipal
+    );
+    assert_eq!(
+        compile_error(&format!(
+            "{typed}\npolicy p for read {{ allow when principal matches role:\"\" }}"
+        )),
+        Code::MalformedPrincipal
+    );
 }
 
 // 3. Actions -----------------------------------------------------------------
@@ -189,7 +276,10 @@ fn undeclared_actions_are_denied_by_name() {
     let d = decide(&p, json!({"action": "write", "principal": {}}), json!({}));
     assert_eq!(d.outcome, Outcome::Deny);
     assert!(d.reason.contains("`write`"), "{}", d.reason);
-    assert_eq!(compile_error("actions: read\npolicy p for raed { allow }"), Code::UndeclaredAction);
+    assert_eq!(
+        compile_error("actions: read\npolicy p for raed { allow }"),
+        Code::UndeclaredAction
+    );
 }
 
 // 4. Ownership and membership ------------------------------------------------
@@ -206,14 +296,24 @@ fn ownership_and_membership_through_relations() {
           allow when member(resource.project) and principal matches role:Researcher
         }"#,
     );
-    let req = |id: i64, roles: serde_json::Value, project: serde_json::Value| {
-        json!({"action": "contribute", "principal": {"id": id, "roles": roles}, "resource": {"project": project}})
-    };
+    let req = |id: i64, roles: serde_json::Value, project: serde_json::Value| json!({"action": "contribute", "principal": {"id": id, "roles": roles}, "resource": {"project": project}});
     let project = json!({"owner_id": 1, "members": [2, 3]});
-    assert_eq!(outcome(&p, req(1, json!([]), project.clone())), Outcome::Allow);
-    assert_eq!(outcome(&p, req(2, json!(["Researcher"]), project.clone())), Outcome::Allow);
-    assert_eq!(outcome(&p, req(2, json!(["Viewer"]), project.clone())), Outcome::Deny);
-    assert_eq!(outcome(&p, req(4, json!(["Researcher"]), project)), Outcome::Deny);
+    assert_eq!(
+        outcome(&p, req(1, json!([]), project.clone())),
+        Outcome::Allow
+    );
+    assert_eq!(
+        outcome(&p, req(2, json!(["Researcher"]), project.clone())),
+        Outcome::Allow
+    );
+    assert_eq!(
+        outcome(&p, req(2, json!(["Viewer"]), project.clone())),
+        Outcome::Deny
+    );
+    assert_eq!(
+        outcome(&p, req(4, json!(["Researcher"]), project)),
+        Outcome::Deny
+    );
     // A missing relation is null, not a crash.
     assert_eq!(outcome(&p, req(1, json!([]), json!(null))), Outcome::Deny);
 }
@@ -232,10 +332,31 @@ fn globs_and_patterns_with_named_captures() {
             grant(r) != null and grant(r).owner == "toto:S1" and grant(r).collection == "L1" and grant(r).action == "read"
         }"#,
     );
-    assert_eq!(outcome(&p, json!({"action": "read", "principal": {"roles": ["rs_catalog_toto:S1:L1_read"]}})), Outcome::Allow);
-    assert_eq!(outcome(&p, json!({"action": "read", "principal": {"roles": ["rs_catalog_toto:S1:L1_read\n"]}})), Outcome::Deny);
-    assert_eq!(outcome(&p, json!({"action": "read", "principal": {"roles": ["xrs_catalog_toto:S1:L1_read"]}})), Outcome::Deny);
-    assert_eq!(compile_error("actions: read\nlet x = re\"(unclosed\"\npolicy p for read { allow }"), Code::InvalidPattern);
+    assert_eq!(
+        outcome(
+            &p,
+            json!({"action": "read", "principal": {"roles": ["rs_catalog_toto:S1:L1_read"]}})
+        ),
+        Outcome::Allow
+    );
+    assert_eq!(
+        outcome(
+            &p,
+            json!({"action": "read", "principal": {"roles": ["rs_catalog_toto:S1:L1_read\n"]}})
+        ),
+        Outcome::Deny
+    );
+    assert_eq!(
+        outcome(
+            &p,
+            json!({"action": "read", "principal": {"roles": ["xrs_catalog_toto:S1:L1_read"]}})
+        ),
+        Outcome::Deny
+    );
+    assert_eq!(
+        compile_error("actions: read\nlet x = re\"(unclosed\"\npolicy p for read { allow }"),
+        Code::InvalidPattern
+    );
 }
 
 #[test]
@@ -267,9 +388,18 @@ fn quantifiers_and_helpers() {
 #[test]
 fn recursion_between_rules_is_a_compile_error() {
     assert_eq!(compile_error("actions: read\nrule a(x) = b(x)\nrule b(x) = a(x)\npolicy p for read { allow when a(1) }"), Code::RecursiveRule);
-    assert_eq!(compile_error("actions: read\nlet x = y\nlet y = x\npolicy p for read { allow when x }"), Code::RecursiveRule);
-    assert_eq!(compile_error("actions: read\nrule a(x) = x\npolicy p for read { allow when a(1, 2) }"), Code::WrongArity);
-    assert_eq!(compile_error("actions: read\npolicy p for read { allow when uper(\"a\") == \"A\" }"), Code::UnknownFunction);
+    assert_eq!(
+        compile_error("actions: read\nlet x = y\nlet y = x\npolicy p for read { allow when x }"),
+        Code::RecursiveRule
+    );
+    assert_eq!(
+        compile_error("actions: read\nrule a(x) = x\npolicy p for read { allow when a(1, 2) }"),
+        Code::WrongArity
+    );
+    assert_eq!(
+        compile_error("actions: read\npolicy p for read { allow when uper(\"a\") == \"A\" }"),
+        Code::UnknownFunction
+    );
 }
 
 // 7. Decisions ----------------------------------------------------------------
@@ -283,10 +413,24 @@ fn default_deny_and_deny_overrides_allow() {
           banned: deny "banned" when principal.banned == true
         }"#,
     );
-    assert_eq!(outcome(&p, json!({"action": "read", "principal": {"id": 1}})), Outcome::Allow);
-    let d = decide(&p, json!({"action": "read", "principal": {"id": 1, "banned": true}}), json!({}));
-    assert_eq!((d.outcome, &*d.reason, &*d.statements[0].id), (Outcome::Deny, "banned", "p.banned"));
-    let d = decide(&p, json!({"action": "write", "principal": {"id": 2}}), json!({}));
+    assert_eq!(
+        outcome(&p, json!({"action": "read", "principal": {"id": 1}})),
+        Outcome::Allow
+    );
+    let d = decide(
+        &p,
+        json!({"action": "read", "principal": {"id": 1, "banned": true}}),
+        json!({}),
+    );
+    assert_eq!(
+        (d.outcome, &*d.reason, &*d.statements[0].id),
+        (Outcome::Deny, "banned", "p.banned")
+    );
+    let d = decide(
+        &p,
+        json!({"action": "write", "principal": {"id": 2}}),
+        json!({}),
+    );
     assert_eq!(d.outcome, Outcome::Deny);
     assert!(d.statements.is_empty());
     assert!(d.reason.contains("no statement allows"));
@@ -300,12 +444,25 @@ fn outputs_filters_principal_and_claims() {
           allow with { filters: {account_id: principal.account, owner: null}, principal: {name: "x"}, claims: {scope: "r"} }
         }"#,
     );
-    let d = decide(&p, json!({"action": "list", "principal": {"account": 7}}), json!({}));
-    assert_eq!(d.filters.unwrap().to_json(), json!({"account_id": 7, "owner": null}));
+    let d = decide(
+        &p,
+        json!({"action": "list", "principal": {"account": 7}}),
+        json!({}),
+    );
+    assert_eq!(
+        d.filters.unwrap().to_json(),
+        json!({"account_id": 7, "owner": null})
+    );
     assert_eq!(d.principal.unwrap().to_json(), json!({"name": "x"}));
     assert_eq!(d.claims.unwrap().to_json(), json!({"scope": "r"}));
-    assert_eq!(compile_error("actions: a\npolicy p for a { deny with { filters: {} } }"), Code::InvalidOutput);
-    assert_eq!(compile_error("actions: a\npolicy p for a { allow with { filter: {} } }"), Code::InvalidOutput);
+    assert_eq!(
+        compile_error("actions: a\npolicy p for a { deny with { filters: {} } }"),
+        Code::InvalidOutput
+    );
+    assert_eq!(
+        compile_error("actions: a\npolicy p for a { allow with { filter: {} } }"),
+        Code::InvalidOutput
+    );
 }
 
 #[test]
@@ -316,12 +473,20 @@ fn errors_fail_closed_with_the_error_as_reason() {
         policy q for b { allow when true
                          deny when principal.flag }"#,
     );
-    let d = decide(&p, json!({"action": "a", "principal": {"name": 5}}), json!({}));
+    let d = decide(
+        &p,
+        json!({"action": "a", "principal": {"name": 5}}),
+        json!({}),
+    );
     assert_eq!(d.outcome, Outcome::Deny);
     assert!(d.reason.contains("`like` matches strings"), "{}", d.reason);
     assert_eq!(&*d.statements[0].id, "p#1");
     // An erroring deny denies even though an allow applies.
-    let d = decide(&p, json!({"action": "b", "principal": {"flag": "yes"}}), json!({}));
+    let d = decide(
+        &p,
+        json!({"action": "b", "principal": {"flag": "yes"}}),
+        json!({}),
+    );
     assert_eq!(d.outcome, Outcome::Deny);
     assert_eq!(d.error.unwrap().code, Code::EvalTypeError);
 }
@@ -343,13 +508,28 @@ fn secrets_are_compared_as_digests_over_every_candidate() {
     // sha256("abc")
     let digest = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
     let data = json!({"trusts": [{"id": 1, "api_key_hash": digest}, {"id": 2, "api_key_hash": null}, {"id": 3, "api_key_hash": digest}]});
-    let ok = decide(&p, json!({"action": "auth", "context": {"headers": {"Authorization": "abc"}}}), data.clone());
+    let ok = decide(
+        &p,
+        json!({"action": "auth", "context": {"headers": {"Authorization": "abc"}}}),
+        data.clone(),
+    );
     assert_eq!(ok.outcome, Outcome::Allow);
     assert_eq!(ok.principal.unwrap().to_json(), json!({"id": 3}));
-    let bad = decide(&p, json!({"action": "auth", "context": {"headers": {"Authorization": digest}}}), data.clone());
-    assert_eq!((bad.outcome, &*bad.reason), (Outcome::Unauthenticated, "Invalid API Key."));
+    let bad = decide(
+        &p,
+        json!({"action": "auth", "context": {"headers": {"Authorization": digest}}}),
+        data.clone(),
+    );
+    assert_eq!(
+        (bad.outcome, &*bad.reason),
+        (Outcome::Unauthenticated, "Invalid API Key.")
+    );
     assert!(!bad.reason.contains("abc") && !format!("{bad:?}").contains("\"abc\""));
-    let missing = decide(&p, json!({"action": "auth", "context": {"headers": {}}}), data);
+    let missing = decide(
+        &p,
+        json!({"action": "auth", "context": {"headers": {}}}),
+        data,
+    );
     assert_eq!(missing.outcome, Outcome::Unauthenticated);
 }
 
@@ -371,16 +551,42 @@ fn imports_overrides_open_and_public_actions() {
         portcullis::Limits::default(),
     )
     .unwrap();
-    assert_eq!(outcome(&p, json!({"action": "read", "principal": {}})), Outcome::Allow);
-    assert_eq!(outcome(&p, json!({"action": "config", "principal": {}})), Outcome::Allow);
-    assert_eq!(outcome(&p, json!({"action": "config", "principal": null})), Outcome::Unauthenticated);
-    assert_eq!(outcome(&p, json!({"action": "health", "principal": null})), Outcome::Allow);
-    let missing = PolicySet::from_named_source("x.pcl", "import \"nope.pcl\"", &dir, portcullis::Limits::default());
-    assert_eq!(missing.unwrap_err().errors().next().unwrap().code, Code::UnresolvedImport);
+    assert_eq!(
+        outcome(&p, json!({"action": "read", "principal": {}})),
+        Outcome::Allow
+    );
+    assert_eq!(
+        outcome(&p, json!({"action": "config", "principal": {}})),
+        Outcome::Allow
+    );
+    assert_eq!(
+        outcome(&p, json!({"action": "config", "principal": null})),
+        Outcome::Unauthenticated
+    );
+    assert_eq!(
+        outcome(&p, json!({"action": "health", "principal": null})),
+        Outcome::Allow
+    );
+    let missing = PolicySet::from_named_source(
+        "x.pcl",
+        "import \"nope.pcl\"",
+        &dir,
+        portcullis::Limits::default(),
+    );
+    assert_eq!(
+        missing.unwrap_err().errors().next().unwrap().code,
+        Code::UnresolvedImport
+    );
     std::fs::write(dir.join("loop.pcl"), "import \"loop.pcl\"").unwrap();
     let looped = PolicySet::from_file(dir.join("loop.pcl"));
-    assert_eq!(looped.unwrap_err().errors().next().unwrap().code, Code::ImportCycle);
-    assert_eq!(compile_error("actions: a\npolicy p for a { allow }\npolicy p for a { deny }"), Code::DuplicatePolicy);
+    assert_eq!(
+        looped.unwrap_err().errors().next().unwrap().code,
+        Code::ImportCycle
+    );
+    assert_eq!(
+        compile_error("actions: a\npolicy p for a { allow }\npolicy p for a { deny }"),
+        Code::DuplicatePolicy
+    );
 }
 
 #[test]
@@ -394,7 +600,10 @@ fn authenticate_runs_before_every_non_public_action() {
     );
     for action in ["read", "config"] {
         let d = decide(&p, json!({"action": action, "principal": null}), json!({}));
-        assert_eq!((d.outcome, &*d.reason), (Outcome::Unauthenticated, "Authorization header is missing"));
+        assert_eq!(
+            (d.outcome, &*d.reason),
+            (Outcome::Unauthenticated, "Authorization header is missing")
+        );
     }
     assert_eq!(outcome(&p, json!({"action": "health"})), Outcome::Allow);
 }
@@ -416,13 +625,38 @@ fn ordered_checks_decide_by_the_first_that_applies() {
     );
     let check = |req: serde_json::Value, want: (Outcome, &str)| {
         let d = decide(&p, req, json!({}));
-        assert_eq!((d.outcome, d.statements.first().map(|s| s.id.to_string()).unwrap_or_default().as_str()), want);
+        assert_eq!(
+            (
+                d.outcome,
+                d.statements
+                    .first()
+                    .map(|s| s.id.to_string())
+                    .unwrap_or_default()
+                    .as_str()
+            ),
+            want
+        );
     };
-    check(json!({"action": "read"}), (Outcome::Unauthenticated, "p.anonymous"));
-    check(json!({"action": "read", "principal": {"roles": ["admin"]}}), (Outcome::Deny, "p.no-context"));
-    check(json!({"action": "read", "principal": {"roles": ["admin"]}, "resource": {}}), (Outcome::Allow, "p.admin"));
-    check(json!({"action": "read", "principal": {"id": 1, "roles": []}, "resource": {"readers": [1]}}), (Outcome::Allow, "p.acl"));
-    check(json!({"action": "read", "principal": {"id": 2, "roles": []}, "resource": {"readers": [1]}}), (Outcome::Deny, "p#5"));
+    check(
+        json!({"action": "read"}),
+        (Outcome::Unauthenticated, "p.anonymous"),
+    );
+    check(
+        json!({"action": "read", "principal": {"roles": ["admin"]}}),
+        (Outcome::Deny, "p.no-context"),
+    );
+    check(
+        json!({"action": "read", "principal": {"roles": ["admin"]}, "resource": {}}),
+        (Outcome::Allow, "p.admin"),
+    );
+    check(
+        json!({"action": "read", "principal": {"id": 1, "roles": []}, "resource": {"readers": [1]}}),
+        (Outcome::Allow, "p.acl"),
+    );
+    check(
+        json!({"action": "read", "principal": {"id": 2, "roles": []}, "resource": {"readers": [1]}}),
+        (Outcome::Deny, "p#5"),
+    );
     let d = decide(&p, json!({"action": "write"}), json!({}));
     assert_eq!(&*d.reason, "Permission 'write' cannot be handled.");
 }
@@ -441,18 +675,28 @@ fn reasons_interpolate_and_rows_are_looked_up() {
           allow when row.owner_id == 7
         }"#,
     );
-    let d = decide(&p, json!({"action": "billing.invoices.get", "context": {"role": "admin", "se": "s3"}, "resource": {"pfn": "/x"}}),
-                   json!({"sandboxes": [{"se_name": "s3", "pfn": "/y", "owner_id": 7}]}));
-    assert_eq!(&*d.reason, "Access to billing.invoices.get forbidden for role ADMIN on get");
-    let d = decide(&p, json!({"action": "a.b", "context": {"role": "x", "se": "s3"}, "resource": {"pfn": "/y"}}),
-                   json!({"sandboxes": [{"se_name": "s3", "pfn": "/y", "owner_id": 7}]}));
+    let d = decide(
+        &p,
+        json!({"action": "billing.invoices.get", "context": {"role": "admin", "se": "s3"}, "resource": {"pfn": "/x"}}),
+        json!({"sandboxes": [{"se_name": "s3", "pfn": "/y", "owner_id": 7}]}),
+    );
+    assert_eq!(
+        &*d.reason,
+        "Access to billing.invoices.get forbidden for role ADMIN on get"
+    );
+    let d = decide(
+        &p,
+        json!({"action": "a.b", "context": {"role": "x", "se": "s3"}, "resource": {"pfn": "/y"}}),
+        json!({"sandboxes": [{"se_name": "s3", "pfn": "/y", "owner_id": 7}]}),
+    );
     assert_eq!(d.outcome, Outcome::Allow);
     assert_eq!(outcome(&p, json!({"action": "nodot"})), Outcome::Deny);
 }
 
 #[test]
 fn syntax_errors_report_every_item_and_position() {
-    let err = PolicySet::from_source("actions: read\npolicy p for read { allow when ( }").unwrap_err();
+    let err =
+        PolicySet::from_source("actions: read\npolicy p for read { allow when ( }").unwrap_err();
     let f = err.errors().next().unwrap();
     assert_eq!(f.code, Code::SyntaxError);
     assert_eq!(f.line_col().unwrap().0, 2);

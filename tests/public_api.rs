@@ -1,6 +1,16 @@
 //! The facade, used only through what the crate re-exports.
 
-use portcullis::{Code, Data, Decision, Limits, Outcome, PolicyError, PolicySet, Record, Request, Value};
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "integration tests fail loudly"
+)]
+
+use portcullis::{
+    Code, Data, Decision, Limits, Outcome, PolicyError, PolicySet, Record, Request, Value,
+};
 use std::sync::Arc;
 
 fn assert_send_sync<T: Send + Sync>() {}
@@ -34,10 +44,17 @@ fn many_threads_decide_with_one_compiled_policy() {
                     let owner = if i % 2 == 0 { t } else { t + 100 };
                     let req = Request::builder("read")
                         .principal(Record::from_iter([("id".to_string(), Value::Int(t))]))
-                        .resource(Record::from_iter([("owner".to_string(), Value::Int(owner))]))
+                        .resource(Record::from_iter([(
+                            "owner".to_string(),
+                            Value::Int(owner),
+                        )]))
                         .build();
                     let d = policy.decide(&req, &Data::empty());
-                    let want = if i % 2 == 0 { Outcome::Allow } else { Outcome::Deny };
+                    let want = if i % 2 == 0 {
+                        Outcome::Allow
+                    } else {
+                        Outcome::Deny
+                    };
                     assert_eq!(d.outcome, want);
                 }
             })
@@ -55,10 +72,16 @@ fn builder_and_json_requests_decide_alike() {
         .principal(Record::from_iter([("id".to_string(), Value::Int(3))]))
         .resource(Record::from_iter([("owner".to_string(), Value::Int(3))]))
         .build();
-    let parsed = Request::from_json_str(r#"{"principal": {"id": 3}, "action": "read", "resource": {"owner": 3}}"#).unwrap();
+    let parsed = Request::from_json_str(
+        r#"{"principal": {"id": 3}, "action": "read", "resource": {"owner": 3}}"#,
+    )
+    .unwrap();
     assert_eq!(built, parsed);
     let a = policy.decide(&built, &Data::empty());
-    let b = policy.decide_json(r#"{"principal": {"id": 3}, "action": "read", "resource": {"owner": 3}}"#, &Data::empty());
+    let b = policy.decide_json(
+        r#"{"principal": {"id": 3}, "action": "read", "resource": {"owner": 3}}"#,
+        &Data::empty(),
+    );
     assert_eq!(a, b);
     assert_eq!(a.outcome, Outcome::Allow);
     assert_eq!(&*a.statements[0].id, "p.owner");
@@ -76,7 +99,10 @@ fn unreadable_json_requests_deny_with_the_error() {
 
 #[test]
 fn policy_errors_are_diagnostics_with_codes_spans_and_help() {
-    let err = PolicySet::from_source("actions: read\npolicy p for read { allow when is_admn }\nrule is_admin = true").unwrap_err();
+    let err = PolicySet::from_source(
+        "actions: read\npolicy p for read { allow when is_admn }\nrule is_admin = true",
+    )
+    .unwrap_err();
     let f = err.errors().next().unwrap();
     assert_eq!(f.code, Code::UnknownName);
     assert_eq!(f.help.as_deref(), Some("did you mean `is_admin`?"));
@@ -90,7 +116,10 @@ fn policy_errors_are_diagnostics_with_codes_spans_and_help() {
 
 #[test]
 fn limits_are_configurable() {
-    let tight = Limits { max_eval_steps: 10, ..Limits::default() };
+    let tight = Limits {
+        max_eval_steps: 10,
+        ..Limits::default()
+    };
     let policy = PolicySet::from_named_source(
         "limits.pcl",
         "actions: read\npolicy p for read { allow when count x in resource.items: true > 5 }",
@@ -103,11 +132,19 @@ fn limits_are_configurable() {
         "limits.pcl",
         "actions: read\npolicy p for read { allow when any x in resource.items: x == 99 }",
         std::path::Path::new("."),
-        Limits { max_eval_steps: 10, ..Limits::default() },
+        Limits {
+            max_eval_steps: 10,
+            ..Limits::default()
+        },
     )
     .unwrap();
     let items: Vec<i64> = (0..100).collect();
-    let req = Request::builder("read").resource(Record::from_iter([("items".to_string(), Value::from(items))])).build();
+    let req = Request::builder("read")
+        .resource(Record::from_iter([(
+            "items".to_string(),
+            Value::from(items),
+        )]))
+        .build();
     let d = policy.decide(&req, &Data::empty());
     assert_eq!(d.outcome, Outcome::Deny);
     assert_eq!(d.error.unwrap().code, Code::EvalLimit);
@@ -115,7 +152,8 @@ fn limits_are_configurable() {
 
 #[test]
 fn actions_and_warnings_are_visible() {
-    let policy = PolicySet::from_source("actions: read, write\npolicy p for read { allow }").unwrap();
+    let policy =
+        PolicySet::from_source("actions: read, write\npolicy p for read { allow }").unwrap();
     assert_eq!(policy.actions().collect::<Vec<_>>(), ["read", "write"]);
     assert_eq!(policy.warnings().len(), 1);
     assert_eq!(policy.warnings()[0].code, Code::UncoveredAction);
@@ -124,7 +162,10 @@ fn actions_and_warnings_are_visible() {
 #[test]
 fn decisions_serialise_for_the_cli() {
     let policy = PolicySet::from_source(POLICY).unwrap();
-    let d = policy.decide_json(r#"{"principal": {"id": 3}, "action": "read", "resource": {"owner": 4}}"#, &Data::empty());
+    let d = policy.decide_json(
+        r#"{"principal": {"id": 3}, "action": "read", "resource": {"owner": 4}}"#,
+        &Data::empty(),
+    );
     let json = d.to_json();
     assert_eq!(json["decision"], "deny");
     assert_eq!(json["reason"], "not yours");
