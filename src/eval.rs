@@ -323,7 +323,10 @@ pub(crate) fn decide(
             Ok(None) => {}
             Err((e, stmts)) => return ev.failed(*e, stmts),
         }
-    } else if class != ActionClass::Guarded && request.principal.is_null_value() {
+    }
+    // Open and token actions have no policy of their own, so the caller
+    // check is the engine's, whatever an `authenticate` block says.
+    if class != ActionClass::Guarded && request.principal.is_null_value() {
         return Decision::plain(
             Outcome::Unauthenticated,
             Arc::from(format!(
@@ -515,7 +518,7 @@ impl<'a> Evaluator<'a> {
             Reason::Fixed(text) => Ok(text.clone()),
             Reason::Computed(e) => {
                 let v = self.eval(e)?;
-                Ok(Arc::from(Display(&v).to_string()))
+                Ok(Arc::from(Display(&v, &self.program.kind_names).to_string()))
             }
         }
     }
@@ -732,7 +735,7 @@ impl<'a> Evaluator<'a> {
                         ir::TemplatePart::Text(t) => s.push_str(t),
                         ir::TemplatePart::Expr(x) => {
                             let v = self.eval(x)?;
-                            let _ = write!(s, "{}", Display(&v));
+                            let _ = write!(s, "{}", Display(&v, &self.program.kind_names));
                         }
                     }
                 }
@@ -779,6 +782,10 @@ impl<'a> Evaluator<'a> {
                 span,
             } => {
                 let o = self.eval(over)?;
+                if o.is_null() {
+                    // As list comprehensions: nothing to walk, an empty result.
+                    return Ok(Val::OwnedRecord(Rc::from([])));
+                }
                 let entries = o.record_entries().ok_or_else(|| {
                     type_error(
                         *span,
@@ -942,22 +949,30 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// An AND tuple written in the policy. Members are judged exactly as
+    /// the members of a tuple held as data (`tuple_member`), so a descriptor
+    /// means the same wherever it comes from.
     fn tuple_expr(&mut self, subject: &Val<'a>, members: &'a [Expr]) -> R<bool> {
         if members.is_empty() {
             return Ok(false);
         }
-        let tuple_wide = members
-            .iter()
-            .any(|m| matches!(m, Expr::Principal(k, _) if self.is_tuple_wide(*k)));
-        if tuple_wide {
-            return Ok(!subject.is_null());
-        }
+        let mut all = true;
+        let mut wide = false;
         for m in members {
-            if !self.matches_expr(subject, m)? {
-                return Ok(false);
-            }
+            let hit = match m {
+                Expr::Principal(kind, value) => {
+                    wide |= self.is_tuple_wide(*kind);
+                    let v = self.eval(value)?;
+                    self.kind_test(subject, *kind, &v)?
+                }
+                other => {
+                    let v = self.eval(other)?;
+                    self.tuple_member(subject, &v, &mut wide, span_of(other))?
+                }
+            };
+            all &= hit;
         }
-        Ok(true)
+        Ok(if wide { !subject.is_null() } else { all })
     }
 
     fn is_tuple_wide(&self, kind: u32) -> bool {
@@ -974,6 +989,23 @@ impl<'a> Evaluator<'a> {
             Val::Null => Ok(false),
             Val::Principal(p) => self.kind_test(subject, p.kind, &p.value),
             Val::Tuple(members) => self.tuple_value(subject, &ListView::Owned(members), span),
+            // `text matches re"..."`: the whole text matches the pattern.
+            Val::Pattern(id) => {
+                if subject.is_null() {
+                    return Ok(false);
+                }
+                let Some(text) = subject.as_str() else {
+                    return Err(type_error(
+                        span,
+                        format!("a pattern matches text, found {}", subject.type_name()),
+                    ));
+                };
+                Ok(self
+                    .program
+                    .patterns
+                    .get(*id as usize)
+                    .is_some_and(|re| re.is_match(text)))
+            }
             _ => {
                 if let Some(text) = v.as_str() {
                     return self.text_test(subject, text);
@@ -1033,34 +1065,42 @@ impl<'a> Evaluator<'a> {
         let mut wide = false;
         for m in members.iter() {
             self.spend(span)?;
-            let hit = match &m {
-                Val::Null => false,
-                Val::Principal(p) => {
-                    wide |= self.is_tuple_wide(p.kind);
-                    self.kind_test(subject, p.kind, &p.value)?
-                }
-                other => match other.as_str() {
-                    Some(text) => {
-                        if let Some((kind, _)) = self.parse_principal(text) {
-                            wide |= self.is_tuple_wide(kind);
-                        }
-                        self.text_test(subject, text)?
-                    }
-                    None => {
-                        return Err(error(
-                            Code::MalformedDescriptor,
-                            span,
-                            format!(
-                                "an AND tuple holds principal strings, found {}",
-                                other.type_name()
-                            ),
-                        ))
-                    }
-                },
-            };
-            all &= hit;
+            all &= self.tuple_member(subject, &m, &mut wide, span)?;
         }
         Ok(if wide { !subject.is_null() } else { all })
+    }
+
+    /// One member of an AND tuple: a principal (value or `kind:value` text)
+    /// or null (matches nobody). Anything else, a nested list included, is a
+    /// malformed descriptor. Notes whether the member is a kind that makes
+    /// its whole tuple match any caller.
+    fn tuple_member(
+        &mut self,
+        subject: &Val<'a>,
+        member: &Val<'a>,
+        wide: &mut bool,
+        span: Span,
+    ) -> R<bool> {
+        match member {
+            Val::Null => Ok(false),
+            Val::Principal(p) => {
+                *wide |= self.is_tuple_wide(p.kind);
+                self.kind_test(subject, p.kind, &p.value)
+            }
+            other => match other.as_str() {
+                Some(text) => {
+                    if let Some((kind, _)) = self.parse_principal(text) {
+                        *wide |= self.is_tuple_wide(kind);
+                    }
+                    self.text_test(subject, text)
+                }
+                None => Err(error(
+                    Code::MalformedDescriptor,
+                    span,
+                    format!("an AND tuple holds principals, found {}", other.type_name()),
+                )),
+            },
+        }
     }
 
     /// Splits `kind:value` (or a bare kind that takes no value).
@@ -1112,7 +1152,7 @@ impl<'a> Evaluator<'a> {
                     return Ok(false);
                 }
                 match list.as_list() {
-                    Some(items) => Ok(items.iter().any(|item| val_eq(&item, value))),
+                    Some(items) => Ok(items.iter().any(|item| id_eq(&item, value))),
                     None => Ok(false),
                 }
             }
@@ -1214,7 +1254,7 @@ impl<'a> Evaluator<'a> {
             },
             Builtin::ToString => match &a {
                 Val::Str(_) | Val::OwnedStr(_) => a,
-                other => Val::OwnedStr(Display(other).to_string().into()),
+                other => Val::OwnedStr(Display(other, &self.program.kind_names).to_string().into()),
             },
             Builtin::Keys => match a.record_entries() {
                 Some(entries) => Val::OwnedList(
@@ -1271,6 +1311,10 @@ impl<'a> Evaluator<'a> {
             }
             Builtin::SecretEq => {
                 let digest = self.eval(arg(1))?;
+                if a.is_null() {
+                    // No secret presented: nothing to compare, no match.
+                    return Ok(Val::Bool(false));
+                }
                 let presented = secret_text(&a, span)?;
                 let computed = sha256_hex(presented);
                 Val::Bool(digest_matches(&computed, &digest))
@@ -1278,6 +1322,9 @@ impl<'a> Evaluator<'a> {
             Builtin::SecretLookup => {
                 let rows = self.eval(arg(1))?;
                 let field = self.eval(arg(2))?;
+                if a.is_null() {
+                    return Ok(Val::Null);
+                }
                 let presented = secret_text(&a, span)?;
                 let Some(field) = field.as_str() else {
                     return Err(type_error(

@@ -371,7 +371,7 @@ impl<'a> Val<'a> {
             }),
             Val::Principal(p) => {
                 let kind = kind_names.get(p.kind as usize).map_or("?", |k| k.as_ref());
-                Value::Str(format!("{kind}:{}", Display(&p.value)).into())
+                Value::Str(format!("{kind}:{}", Display(&p.value, kind_names)).into())
             }
             Val::Pattern(_) => Value::Str("<pattern>".into()),
         }
@@ -379,10 +379,10 @@ impl<'a> Val<'a> {
 }
 
 /// Displays a value the way templates interpolate it: strings bare, other
-/// values as JSON.
-pub(crate) struct Display<'v, 'a>(pub &'v Val<'a>);
+/// values as JSON, principals as `kind:value` with the program's kind names.
+pub(crate) struct Display<'v, 'a, 'k>(pub &'v Val<'a>, pub &'k [Box<str>]);
 
-impl fmt::Display for Display<'_, '_> {
+impl fmt::Display for Display<'_, '_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             Val::Null => f.write_str("null"),
@@ -391,10 +391,13 @@ impl fmt::Display for Display<'_, '_> {
             Val::Float(x) => write!(f, "{x}"),
             Val::Str(s) => f.write_str(s),
             Val::OwnedStr(s) => f.write_str(s),
-            Val::Principal(p) => write!(f, "#{}:{}", p.kind, Display(&p.value)),
+            Val::Principal(p) => {
+                let kind = self.1.get(p.kind as usize).map_or("?", |k| k.as_ref());
+                write!(f, "{kind}:{}", Display(&p.value, self.1))
+            }
             Val::Pattern(_) => f.write_str("<pattern>"),
             other => {
-                let json = other.to_value(&[]).to_json();
+                let json = other.to_value(self.1).to_json();
                 write!(f, "{json}")
             }
         }

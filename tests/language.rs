@@ -189,6 +189,13 @@ fn descriptors_in_policy_and_in_data_agree() {
         ),
         ("[]", json!([])),
         ("[role:CEO]", json!(["role:CEO"])),
+        // A tuple member must be one principal: a list inside a tuple is
+        // malformed wherever it is written (an error, so a deny).
+        (
+            "[(account:3, [role:CEO, role:CFO])]",
+            json!([["account:3", ["role:CEO", "role:CFO"]]]),
+        ),
+        ("[(user:14, null)]", json!([["user:14", null]])),
     ];
     let callers = [
         caller(),
@@ -210,6 +217,75 @@ fn descriptors_in_policy_and_in_data_agree() {
             );
             assert_eq!(a, b, "{written} vs {data} for {c}");
         }
+    }
+}
+
+#[test]
+fn tuple_members_from_values_match_like_literals() {
+    // The every-logged-in-user member widens a tuple whether it is written
+    // in place, bound by `let`, or held as data.
+    let wide = r#"actions: read
+        principals { account == .account.id  every-logged-in-user anyone, even in tuples }
+        let anyone = every-logged-in-user"#;
+    for descriptor in [
+        "(account:4, every-logged-in-user)",
+        "(account:4, anyone)",
+        "resource.acl",
+    ] {
+        let p = policy(&format!(
+            "{wide}\npolicy p for read {{ allow when principal matches {descriptor} }}"
+        ));
+        let req = json!({"action": "read", "principal": caller(),
+                         "resource": {"acl": [["account:4", "every-logged-in-user"]]}});
+        assert_eq!(outcome(&p, req), Outcome::Allow, "{descriptor}");
+    }
+    let nested = policy(&format!(
+        "{ACL}\npolicy p for read {{ allow when principal matches [(account:3, [role:CEO])] }}"
+    ));
+    let d = decide(
+        &nested,
+        json!({"action": "read", "principal": caller()}),
+        json!({}),
+    );
+    assert_eq!(d.outcome, Outcome::Deny);
+    assert!(
+        d.reason.contains("AND tuple holds principals"),
+        "{}",
+        d.reason
+    );
+}
+
+#[test]
+fn principals_in_reasons_print_their_kind_names() {
+    let p = policy(&format!(
+        "{ACL}\npolicy p for read {{ deny \"needs {{user:14}} or {{[account:{{resource.a}}, (user:7, role:CEO)]}}\" when true }}"
+    ));
+    let d = decide(
+        &p,
+        json!({"action": "read", "principal": caller(), "resource": {"a": 3}}),
+        json!({}),
+    );
+    assert_eq!(
+        d.reason.as_ref(),
+        r#"needs user:14 or ["account:3",["user:7","role:CEO"]]"#
+    );
+}
+
+#[test]
+fn membership_kinds_compare_ids_as_ids() {
+    let p = policy(
+        r#"actions: read
+        principals { group in .groups }
+        policy p for read { allow when principal matches group:{resource.group} }"#,
+    );
+    for (group, want) in [
+        (json!("7"), Outcome::Allow),
+        (json!(7), Outcome::Allow),
+        (json!("007"), Outcome::Allow),
+        (json!("8"), Outcome::Deny),
+    ] {
+        let req = json!({"action": "read", "principal": {"groups": [7, "x"]}, "resource": {"group": group}});
+        assert_eq!(outcome(&p, req), want, "{group}");
     }
 }
 
@@ -701,4 +777,72 @@ fn syntax_errors_report_every_item_and_position() {
     assert_eq!(f.code, Code::SyntaxError);
     assert_eq!(f.line_col().unwrap().0, 2);
     assert!(f.help.is_some());
+}
+
+#[test]
+fn matches_with_a_pattern_tests_the_whole_text() {
+    let p = policy(
+        r#"actions: read
+        policy p for read { allow when resource.name matches re"rs_[a-z]+" }"#,
+    );
+    let name = |n: serde_json::Value| json!({"action": "read", "resource": {"name": n}});
+    assert_eq!(outcome(&p, name(json!("rs_cat"))), Outcome::Allow);
+    assert_eq!(outcome(&p, name(json!("rs_cat!"))), Outcome::Deny);
+    assert_eq!(outcome(&p, name(json!("xrs_cat"))), Outcome::Deny);
+    assert_eq!(outcome(&p, name(json!(null))), Outcome::Deny);
+    let d = decide(&p, name(json!(7)), json!({}));
+    assert_eq!(d.outcome, Outcome::Deny);
+    assert!(d.reason.contains("a pattern matches text"), "{}", d.reason);
+}
+
+#[test]
+fn comprehensions_over_null_are_empty() {
+    let p = policy(
+        r#"actions: read
+        policy p for read {
+          allow when {k: v for k, v in resource.missing} == {} and [x for x in resource.missing] == []
+        }"#,
+    );
+    assert_eq!(outcome(&p, json!({"action": "read"})), Outcome::Allow);
+}
+
+#[test]
+fn open_actions_require_a_caller_even_with_an_authenticate_block() {
+    let p = policy(
+        r#"actions: read
+        open actions: ping
+        authenticate { deny "banned" when principal.banned == true }"#,
+    );
+    assert_eq!(
+        outcome(&p, json!({"action": "ping", "principal": null})),
+        Outcome::Unauthenticated
+    );
+    assert_eq!(
+        outcome(&p, json!({"action": "ping", "principal": {"id": 1}})),
+        Outcome::Allow
+    );
+    assert_eq!(
+        outcome(&p, json!({"action": "ping", "principal": {"banned": true}})),
+        Outcome::Deny
+    );
+}
+
+#[test]
+fn a_missing_secret_matches_nothing() {
+    // Any configured digest: with no key presented nothing is compared.
+    let p = policy(
+        r#"actions: read
+        policy p for read in order {
+          allow when secret_eq(context.key, "b3d5a8b3a5c8a3f2d4e4a5d2c1f6b6a7c8d9e0f1a2b3c4d5e6f708192a3b4c5d")
+          allow when secret_lookup(context.key, data.rows, "digest") != null
+          unauthenticated "no key"
+        }"#,
+    );
+    let d = decide(
+        &p,
+        json!({"action": "read", "context": {}}),
+        json!({"rows": [{"digest": "x"}]}),
+    );
+    assert_eq!(d.outcome, Outcome::Unauthenticated);
+    assert_eq!(d.reason.as_ref(), "no key");
 }
