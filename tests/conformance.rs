@@ -157,3 +157,79 @@ fn a_failing_case_reports_what_differed_and_who_decided() {
     );
     assert!(why.contains("check_access.anonymous"), "{why}");
 }
+
+/// A request that breaks a bundle's contract is refused with the field
+/// named, by the library and by the case runner (a failure, never a pass).
+#[test]
+fn requests_that_break_a_bundle_contract_name_the_field() {
+    use portcullis::{Data, Outcome, PolicySet, Request};
+    use serde_json::json;
+    let table = [
+        (
+            "flip",
+            json!({"principal": {"id": "14", "roles": []}, "action": "access_project",
+                   "resource": {"project": null}}),
+            "request.principal.id",
+        ),
+        (
+            "flip",
+            json!({"principal": {"id": "b0000000-0000-4000-8000-000000000003", "roles": ["Viewer"]},
+                   "action": "access_project",
+                   "resource": {"project": {"id": "c0000000-0000-4000-8000-000000000001",
+                                            "owner_id": "b0000000-0000-4000-8000-000000000002",
+                                            "members": "b0000000-0000-4000-8000-000000000003"}}}),
+            "request.resource.project.members",
+        ),
+        (
+            "rs-server",
+            json!({"principal": {"login": "bob", "roles": []}, "action": "read",
+                   "resource": {"owner": "toto"}, "context": {}}),
+            "request.context.collections",
+        ),
+        (
+            "diracx",
+            json!({"principal": {"preferred_username": "alice", "dirac_group": "lhcb_user",
+                                 "vo": "lhcb", "properties": "NormalUser"},
+                   "action": "wms.query"}),
+            "request.principal.properties",
+        ),
+        (
+            "flask-rbac",
+            json!({"action": "products.list", "context": {"headers": {"x-auth-account": 1}}}),
+            "request.context.headers.x-auth-account",
+        ),
+        (
+            "flexmeasures",
+            json!({"principal": {"id": 1, "roles": []}, "action": "read", "resource": {}}),
+            "request.principal.account",
+        ),
+    ];
+    for (bundle, request, field) in table {
+        let set = PolicySet::from_file(root().join(format!("policies/{bundle}.pcl")))
+            .unwrap_or_else(|e| panic!("{}", e.summary()));
+        let decision = set.decide(&Request::from_json(&request).unwrap(), &Data::default());
+        assert_eq!(decision.outcome, Outcome::Deny, "{bundle}: {request}");
+        assert!(
+            decision.reason.contains(field),
+            "{bundle}: reason {:?} should name {field}",
+            decision.reason
+        );
+
+        let file = std::env::temp_dir().join(format!(
+            "portcullis-contract-{bundle}-{}.json",
+            std::process::id()
+        ));
+        let case = json!({"bundle": bundle, "cases": [
+            {"name": "breaks the contract", "request": request, "expect": {"decision": "deny"}}
+        ]});
+        std::fs::write(&file, case.to_string()).unwrap();
+        let options = Options {
+            policy: None,
+            policies: root().join("policies"),
+        };
+        let results = cases::run(&file, &options, &mut HashMap::new()).unwrap();
+        let failure = results[0].failure.as_deref().unwrap_or("");
+        assert!(failure.contains(field), "{bundle}: {failure:?}");
+        let _ = std::fs::remove_file(&file);
+    }
+}
