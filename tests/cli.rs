@@ -255,3 +255,39 @@ fn usage_errors_exit_2() {
     let o = portcullis(&["eval"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Every shipped example request decides with its bundle (the file name's
+/// prefix) and that bundle's example data: `-denied` examples exit 3, the
+/// others 0. Keeps the examples the README points at true.
+#[test]
+fn every_example_request_decides_as_its_name_says() {
+    let bundles = ["flexmeasures", "rs-server", "flask-rbac", "flip", "diracx"];
+    let mut seen = 0;
+    for entry in std::fs::read_dir(root().join("examples/requests")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let bundle = bundles
+            .iter()
+            .filter(|b| name.starts_with(&format!("{b}-")))
+            .max_by_key(|b| b.len())
+            .unwrap_or_else(|| panic!("{name}: no bundle prefix"));
+        let policy = format!("policies/{bundle}.pcl");
+        let request = format!("examples/requests/{name}.json");
+        let data = format!("examples/data/{bundle}.json");
+        let mut args = vec!["eval", "--policy", &policy, "--request", &request];
+        if root().join(&data).exists() {
+            args.extend(["--data", data.as_str()]);
+        }
+        let out = portcullis(&args);
+        let want = if name.ends_with("-denied") { 3 } else { 0 };
+        assert_eq!(
+            out.status.code(),
+            Some(want),
+            "{name}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        seen += 1;
+    }
+    assert!(seen >= bundles.len(), "one example per bundle at least");
+}
