@@ -630,6 +630,7 @@ impl<'u> Lowerer<'u> {
         let mut policies: Vec<(ir::Policy, usize)> = Vec::new();
         let mut covers: Vec<Vec<(Ident, usize)>> = Vec::new();
         let mut by_name: HashMap<String, (usize, Span, usize)> = HashMap::new();
+        let mut overridden: HashMap<String, (Span, usize)> = HashMap::new();
         for (unit, item) in self.items() {
             self.unit = unit;
             let Item::Policy(decl) = item else { continue };
@@ -677,8 +678,38 @@ impl<'u> Lowerer<'u> {
                     covers.push(decl.actions.iter().map(|a| (a.clone(), unit)).collect());
                     policies.push((policy, unit));
                 }
-                (true, Some((idx, _, _))) => {
-                    if let Some(slot) = policies.get_mut(idx) {
+                (true, Some((idx, first, first_unit))) => {
+                    // An override replaces a lower layer's policy; within one
+                    // file (or twice from one file) it would only hide which
+                    // body is in force.
+                    let previous =
+                        overridden.insert(decl.name.name.clone(), (decl.name.span, unit));
+                    if first_unit == unit {
+                        self.report(
+                            Finding::new(
+                                Code::DuplicatePolicy,
+                                decl.name.span,
+                                format!("`override policy {}` in the file that defines it", decl.name.name),
+                            )
+                            .label("override in the same layer")
+                            .also(first, "defined here")
+                            .help("edit the policy itself, or move the override to a file that imports this one"),
+                        );
+                    } else if let Some((earlier, _)) = previous.filter(|(_, u)| *u == unit) {
+                        self.report(
+                            Finding::new(
+                                Code::DuplicatePolicy,
+                                decl.name.span,
+                                format!(
+                                    "policy `{}` is overridden twice in one file",
+                                    decl.name.name
+                                ),
+                            )
+                            .label("second override")
+                            .also(earlier, "first override")
+                            .help("keep one override per policy and layer"),
+                        );
+                    } else if let Some(slot) = policies.get_mut(idx) {
                         *slot = (policy, unit);
                     }
                 }

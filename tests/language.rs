@@ -846,3 +846,38 @@ fn a_missing_secret_matches_nothing() {
     assert_eq!(d.outcome, Outcome::Unauthenticated);
     assert_eq!(d.reason.as_ref(), "no key");
 }
+
+#[test]
+fn overrides_replace_lower_layers_only_once_per_layer() {
+    assert_eq!(
+        compile_error("actions: a\npolicy p for a { deny }\noverride policy p { allow }"),
+        Code::DuplicatePolicy
+    );
+    let dir = std::env::temp_dir().join(format!("pcl-layers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("core.pcl"), "actions: a\npolicy p for a { deny }").unwrap();
+    std::fs::write(
+        dir.join("mid.pcl"),
+        "import \"core.pcl\"\noverride policy p { deny \"mid\" }",
+    )
+    .unwrap();
+    let twice = PolicySet::from_named_source(
+        "ext.pcl",
+        "import \"core.pcl\"\noverride policy p { allow }\noverride policy p { deny }",
+        &dir,
+        portcullis::Limits::default(),
+    );
+    assert_eq!(
+        twice.unwrap_err().errors().next().unwrap().code,
+        Code::DuplicatePolicy
+    );
+    // Layer over layer: the highest override is in force.
+    let top = PolicySet::from_named_source(
+        "top.pcl",
+        "import \"mid.pcl\"\noverride policy p { allow }",
+        &dir,
+        portcullis::Limits::default(),
+    )
+    .unwrap_or_else(|e| panic!("{}", e.summary()));
+    assert_eq!(outcome(&top, json!({"action": "a"})), Outcome::Allow);
+}
