@@ -546,6 +546,7 @@ impl<'u> Lowerer<'u> {
                     let f = duplicate(&format!("parameter `{}`", p.name), p.span, p.span);
                     self.report(f);
                 }
+                self.reserved_local(p);
                 self.scope.push((p.name.clone(), Local::Var(slot, Ty::Any)));
             }
             let (body, ty) = self.expr(&rule.body);
@@ -877,6 +878,7 @@ impl<'u> Lowerer<'u> {
                         self.report(f);
                     }
                     lets.insert(&name.name, name.span);
+                    self.reserved_local(name);
                     let (e, ty) = self.expr(value);
                     let id = self.lets.len() as u32;
                     self.lets.push(Some(e));
@@ -1133,9 +1135,32 @@ impl<'u> Lowerer<'u> {
     }
 
     fn bind(&mut self, name: &Ident, ty: Ty) -> Slot {
+        self.reserved_local(name);
         let slot = self.new_slot();
         self.scope.push((name.name.clone(), Local::Var(slot, ty)));
         slot
+    }
+
+    /// A local name (block `let`, rule parameter, loop variable) may not
+    /// hide a request root or a built-in: `principal` must always mean the
+    /// caller to a reader of the policy.
+    fn reserved_local(&mut self, name: &Ident) {
+        let what = if ROOTS.contains(&name.name.as_str()) {
+            "request root"
+        } else if Builtin::lookup(&name.name).is_some() {
+            "built-in function"
+        } else {
+            return;
+        };
+        self.report(
+            Finding::new(
+                Code::DuplicateDefinition,
+                name.span,
+                format!("`{}` is a {what}; a local name may not hide it", name.name),
+            )
+            .label("reserved name")
+            .help("choose another name"),
+        );
     }
 
     fn expect_cond(&mut self, ty: &Ty, span: Span, what: &str) {

@@ -881,3 +881,15 @@ fn overrides_replace_lower_layers_only_once_per_layer() {
     .unwrap_or_else(|e| panic!("{}", e.summary()));
     assert_eq!(outcome(&top, json!({"action": "a"})), Outcome::Allow);
 }
+
+#[test]
+fn local_names_may_not_hide_request_roots_or_built_ins() {
+    for src in [
+        "actions: a\npolicy p for a { let principal = 1\n allow when principal == 1 }",
+        "actions: a\nrule r(resource) = resource.x\npolicy p for a { allow when r(1) == 1 }",
+        "actions: a\npolicy p for a { allow when any data in [1]: data == 1 }",
+        "actions: a\npolicy p for a { allow when [upper for upper in [1]] == [1] }",
+    ] {
+        assert_eq!(compile_error(src), Code::DuplicateDefinition, "{src}");
+    }
+}
