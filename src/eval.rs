@@ -11,6 +11,7 @@
 
 use crate::ast::{ActionClass, Outcome, Quantifier, Span};
 use crate::diagnostics::Code;
+use crate::index::Candidates;
 use crate::ir::{self, Builtin, CmpOp, Expr, Kind, Program, Reason, Root};
 use crate::limits::Limits;
 use crate::request::{Request, RequestError};
@@ -270,6 +271,18 @@ pub(crate) fn decide(
     data: &Value,
     limits: &Limits,
 ) -> Decision {
+    decide_with(program, request, data, limits, true)
+}
+
+/// Decides one request, entering blocks through their index or not: both
+/// must give the same decision (`index.rs` tests compare them).
+pub(crate) fn decide_with(
+    program: &Program,
+    request: &Request,
+    data: &Value,
+    limits: &Limits,
+    use_index: bool,
+) -> Decision {
     let undeclared = || {
         let (outcome, reason) = &program.undeclared;
         (*outcome, reason.as_ref())
@@ -291,6 +304,7 @@ pub(crate) fn decide(
             .unwrap_or_default()
     };
     let mut ev = Evaluator::new(program, request, data, limits);
+    ev.use_index = use_index;
 
     let (class, policies): (ActionClass, std::borrow::Cow<'_, [u32]>) = match action {
         Some(info) => (info.class, std::borrow::Cow::Borrowed(&info.policies)),
@@ -355,6 +369,8 @@ struct Evaluator<'a> {
     data: &'a Value,
     frame: Frame<'a>,
     fuel: u64,
+    /// Whether blocks are entered through their index (tests compare both).
+    use_index: bool,
 }
 
 type BlockResult = Result<Option<Decision>, (Box<EvalError>, Vec<u32>)>;
@@ -370,6 +386,7 @@ impl<'a> Evaluator<'a> {
                 lets: Store::new(program.lets.len()),
             },
             fuel: limits.max_eval_steps,
+            use_index: true,
         }
     }
 
@@ -444,8 +461,14 @@ impl<'a> Evaluator<'a> {
 
     /// Evaluates one block. `Ok(None)` when no statement applied.
     fn block(&mut self, block: &'a ir::Block) -> BlockResult {
+        let candidates = self.candidates(block);
+        let statements = || {
+            candidates
+                .clone()
+                .filter_map(|i| block.statements.get(i as usize))
+        };
         if block.ordered {
-            for s in &block.statements {
+            for s in statements() {
                 if self.applies(s).map_err(|e| (e, vec![s.id]))? {
                     return self.conclude(s).map(Some).map_err(|e| (e, vec![s.id]));
                 }
@@ -453,25 +476,35 @@ impl<'a> Evaluator<'a> {
             return Ok(None);
         }
         // Unordered: every refusal is looked at before any allow.
-        for s in block
-            .statements
-            .iter()
-            .filter(|s| s.outcome != Outcome::Allow)
-        {
+        for s in statements().filter(|s| s.outcome != Outcome::Allow) {
             if self.applies(s).map_err(|e| (e, vec![s.id]))? {
                 return self.conclude(s).map(Some).map_err(|e| (e, vec![s.id]));
             }
         }
-        for s in block
-            .statements
-            .iter()
-            .filter(|s| s.outcome == Outcome::Allow)
-        {
+        for s in statements().filter(|s| s.outcome == Outcome::Allow) {
             if self.applies(s).map_err(|e| (e, vec![s.id]))? {
                 return self.conclude(s).map(Some).map_err(|e| (e, vec![s.id]));
             }
         }
         Ok(None)
+    }
+
+    /// The statements of a block that may apply, in order: through the
+    /// block's index when it has one (see `index.rs`), else all of them.
+    fn candidates(&self, block: &'a ir::Block) -> Candidates<'a> {
+        let all = Candidates::All(0..block.statements.len() as u32);
+        let Some(index) = block.index.as_ref().filter(|_| self.use_index) else {
+            return all;
+        };
+        let mut value = self.root(index.root);
+        for name in index.fields.iter() {
+            match value.field(name) {
+                Some(v) => value = v,
+                // An error: let the scan meet it where it belongs.
+                None => return all,
+            }
+        }
+        index.candidates(&value).unwrap_or(all)
     }
 
     fn applies(&mut self, s: &'a ir::Statement) -> R<bool> {

@@ -79,6 +79,9 @@ pub(crate) struct Block {
     /// First applicable decides (`in order`), or deny overrides allow.
     pub ordered: bool,
     pub statements: Vec<Statement>,
+    /// Statements keyed by the constant their condition first compares a
+    /// request path with (`index.rs`); `None` for small blocks.
+    pub index: Option<crate::index::StatementIndex>,
 }
 
 #[derive(Debug)]

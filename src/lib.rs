@@ -50,6 +50,7 @@ pub mod cases;
 mod check;
 pub mod diagnostics;
 mod eval;
+mod index;
 mod ir;
 mod limits;
 mod lower;

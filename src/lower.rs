@@ -943,6 +943,7 @@ impl<'u> Lowerer<'u> {
         (
             ir::Block {
                 ordered,
+                index: crate::index::build(&statements),
                 statements,
             },
             access.map(|c| c.0),
