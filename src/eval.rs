@@ -46,7 +46,7 @@ pub struct Decision {
     pub reason: Arc<str>,
     /// The statements that decided it (empty for built-in outcomes such as
     /// the default deny).
-    pub statements: Vec<DecidingStatement>,
+    pub statements: Arc<[DecidingStatement]>,
     /// Row filters returned by the allowing statement.
     pub filters: Option<Value>,
     /// An identity resolved by the allowing statement.
@@ -67,7 +67,7 @@ impl Decision {
         Decision {
             outcome,
             reason,
-            statements: Vec::new(),
+            statements: no_statements(),
             filters: None,
             principal: None,
             claims: None,
@@ -291,28 +291,13 @@ pub(crate) fn decide_with(
         .actions
         .get(request.action.as_str())
         .and_then(|id| program.action_info.get(*id as usize));
-    let open_policies = || -> Vec<u32> {
-        program
-            .open_set
-            .as_ref()
-            .map(|set| {
-                set.iter()
-                    .filter(|(p, _)| glob_match(p, &request.action))
-                    .map(|(_, id)| *id)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     let mut ev = Evaluator::new(program, request, data, limits);
     ev.use_index = use_index;
 
-    let (class, policies): (ActionClass, std::borrow::Cow<'_, [u32]>) = match action {
-        Some(info) => (info.class, std::borrow::Cow::Borrowed(&info.policies)),
-        None if program.open_set.is_some() => (
-            ActionClass::Guarded,
-            std::borrow::Cow::Owned(open_policies()),
-        ),
-        None => {
+    let (class, covering) = match (action, &program.open_set) {
+        (Some(info), _) => (info.class, Covering::Listed(info)),
+        (None, Some(set)) => (ActionClass::Guarded, Covering::Open(set)),
+        (None, None) => {
             let (outcome, reason) = undeclared();
             let reason = match reason {
                 Some(r) => match ev.reason(r) {
@@ -346,11 +331,28 @@ pub(crate) fn decide_with(
             )),
         );
     }
-    match class {
-        ActionClass::Open => Decision::plain(Outcome::Allow, empty_reason()),
-        ActionClass::Token => ev.token_claims(),
-        _ => ev.policies(&policies),
+    match (class, covering) {
+        (ActionClass::Open, _) => Decision::plain(Outcome::Allow, empty_reason()),
+        (ActionClass::Token, _) => ev.token_claims(),
+        (_, Covering::Listed(info)) => {
+            ev.policies(info.policies.iter().copied(), Some(&info.no_allow))
+        }
+        // `actions: *`: the policies whose globs match, without collecting.
+        (_, Covering::Open(set)) => ev.policies(
+            set.iter()
+                .filter(|(glob, _)| glob_match(glob, &request.action))
+                .map(|(_, id)| *id),
+            None,
+        ),
     }
+}
+
+/// The policies covering a request's action.
+enum Covering<'p> {
+    /// A declared action and its policies.
+    Listed(&'p ir::ActionInfo),
+    /// An undeclared action under `actions: *`: the open set's globs.
+    Open(&'p [(ir::Name, u32)]),
 }
 
 trait NullValue {
@@ -434,10 +436,14 @@ impl<'a> Evaluator<'a> {
 
     /// Runs the policies covering the action and combines their answers:
     /// an error denies, then any refusal wins, then any allow, else deny.
-    fn policies(&mut self, ids: &[u32]) -> Decision {
+    fn policies(
+        &mut self,
+        ids: impl Iterator<Item = u32>,
+        no_allow: Option<&Arc<str>>,
+    ) -> Decision {
         let mut allow: Option<Decision> = None;
         for id in ids {
-            let Some(policy) = self.program.policies.get(*id as usize) else {
+            let Some(policy) = self.program.policies.get(id as usize) else {
                 continue;
             };
             match self.block(&policy.body) {
@@ -452,10 +458,11 @@ impl<'a> Evaluator<'a> {
             }
         }
         allow.unwrap_or_else(|| {
-            Decision::plain(
-                Outcome::Deny,
-                Arc::from(format!("no statement allows `{}`", self.request.action)),
-            )
+            let reason = match no_allow {
+                Some(reason) => reason.clone(),
+                None => Arc::from(format!("no statement allows `{}`", self.request.action)),
+            };
+            Decision::plain(Outcome::Deny, reason)
         })
     }
 
@@ -520,7 +527,9 @@ impl<'a> Evaluator<'a> {
             None => empty_reason(),
         };
         let mut d = Decision::plain(s.outcome, reason);
-        d.statements.extend(self.meta(s.id));
+        if let Some(decided) = self.program.deciding.get(s.id as usize) {
+            d.statements = decided.clone();
+        }
         if s.outcome == Outcome::Allow {
             let kinds = &self.program.kind_names;
             if let Some(f) = &s.outputs.filters {
@@ -1342,6 +1351,13 @@ impl<'a> Evaluator<'a> {
 }
 
 static NULL_EXPR: Expr = Expr::Const(Value::Null);
+
+/// The statements of a decision no statement made, shared rather than
+/// allocated.
+fn no_statements() -> Arc<[DecidingStatement]> {
+    static EMPTY: std::sync::OnceLock<Arc<[DecidingStatement]>> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| Arc::from([])).clone()
+}
 
 /// The reason of an allow without one, shared rather than allocated.
 fn empty_reason() -> Arc<str> {

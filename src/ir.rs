@@ -46,6 +46,9 @@ pub(crate) struct Program {
     pub patterns: Vec<regex::Regex>,
     /// Statement metadata, by id.
     pub statements: Vec<StatementMeta>,
+    /// Per statement id, what a decision it makes reports: built once so
+    /// that deciding shares it instead of allocating.
+    pub deciding: Vec<Arc<[crate::eval::DecidingStatement]>>,
     /// Slots a decision needs (parameters, quantifier variables).
     pub slot_count: usize,
     /// Declared request shape, checked before deciding.
@@ -61,6 +64,8 @@ pub(crate) type StmtId = u32;
 #[derive(Debug)]
 pub(crate) struct ActionInfo {
     pub name: Name,
+    /// The reason of the default deny, built once.
+    pub no_allow: Arc<str>,
     pub class: ActionClass,
     pub policies: Vec<PolicyId>,
 }

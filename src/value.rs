@@ -436,6 +436,9 @@ pub(crate) fn val_eq(a: &Val, b: &Val) -> bool {
             if let (Some(x), Some(y)) = (a.as_list(), b.as_list()) {
                 return x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| val_eq(&p, &q));
             }
+            if !(a.is_record() && b.is_record()) {
+                return false;
+            }
             match (a.record_entries(), b.record_entries()) {
                 (Some(x), Some(y)) => {
                     x.len() == y.len()
