@@ -166,14 +166,21 @@ struct Frame<'a> {
 
 const INLINE: usize = 16;
 
+/// Sized to the program: most need few slots, and every slot is set up
+/// and dropped on each decision.
 enum Store<T> {
+    Small([T; SMALL]),
     Inline([T; INLINE]),
     Heap(Vec<T>),
 }
 
+const SMALL: usize = 4;
+
 impl<T: Default> Store<T> {
     fn new(n: usize) -> Self {
-        if n <= INLINE {
+        if n <= SMALL {
+            Store::Small(std::array::from_fn(|_| T::default()))
+        } else if n <= INLINE {
             Store::Inline(std::array::from_fn(|_| T::default()))
         } else {
             Store::Heap((0..n).map(|_| T::default()).collect())
@@ -183,6 +190,7 @@ impl<T: Default> Store<T> {
     #[inline]
     fn get(&self, i: u32) -> Option<&T> {
         match self {
+            Store::Small(a) => a.get(i as usize),
             Store::Inline(a) => a.get(i as usize),
             Store::Heap(v) => v.get(i as usize),
         }
@@ -191,6 +199,7 @@ impl<T: Default> Store<T> {
     #[inline]
     fn set(&mut self, i: u32, value: T) {
         let slot = match self {
+            Store::Small(a) => a.get_mut(i as usize),
             Store::Inline(a) => a.get_mut(i as usize),
             Store::Heap(v) => v.get_mut(i as usize),
         };
@@ -1166,14 +1175,13 @@ impl<'a> Evaluator<'a> {
     fn builtin(&mut self, b: Builtin, args: &'a [Expr], span: Span) -> R<Val<'a>> {
         let arg = |i: usize| args.get(i).unwrap_or(&NULL_EXPR);
         let a = self.eval(arg(0))?;
-        let fname = b.name();
         let text = |v: &Val<'a>| -> R<()> {
             if v.as_str().is_some() {
                 Ok(())
             } else {
                 Err(type_error(
                     span,
-                    format!("`{fname}` needs a string, found {}", v.type_name()),
+                    format!("`{}` needs a string, found {}", b.name(), v.type_name()),
                 ))
             }
         };
@@ -1468,6 +1476,14 @@ fn contains(set: &Val, x: &Val, span: Span) -> R<bool> {
             Some(k) => Ok(set.has_key(k)),
             None => Ok(false),
         },
+        // A string looked up in a list read from the request or data: the
+        // common membership test, compared without building values.
+        Val::List(items) if x.as_str().is_some() => {
+            let x = x.as_str().unwrap_or("");
+            Ok(items
+                .iter()
+                .any(|v| matches!(v, Value::Str(s) if str_eq(s, x))))
+        }
         _ => match set.as_list() {
             Some(items) => Ok(items.iter().any(|v| val_eq(&v, x))),
             None => Err(type_error(
@@ -1550,6 +1566,25 @@ fn capture<'a>(re: &regex::Regex, text: Val<'a>) -> Val<'a> {
     Val::OwnedRecord(out.into())
 }
 
+/// `str::find`, with a plain byte scan for the usual one-byte separator
+/// (`"."`, `":"`), which skips setting up a substring searcher.
+#[inline]
+fn find(s: &str, sep: &str) -> Option<usize> {
+    match sep.as_bytes() {
+        [b] => s.bytes().position(|c| c == *b),
+        _ => s.find(sep),
+    }
+}
+
+/// `str::rfind`, with the same one-byte fast path as [`find`].
+#[inline]
+fn rfind(s: &str, sep: &str) -> Option<usize> {
+    match sep.as_bytes() {
+        [b] => s.bytes().rposition(|c| c == *b),
+        _ => s.rfind(sep),
+    }
+}
+
 /// Two-string built-ins; slices stay borrowed where the input is.
 fn string_pair<'a>(b: Builtin, a: Val<'a>, other: &str) -> Val<'a> {
     let s = a.as_str().unwrap_or("");
@@ -1577,14 +1612,14 @@ fn string_pair<'a>(b: Builtin, a: Val<'a>, other: &str) -> Val<'a> {
                 a.clone()
             }
         }
-        Builtin::BeforeLast => s.rfind(other).map_or(Val::Null, |i| slice(0..i)),
-        Builtin::AfterLast => s
-            .rfind(other)
-            .map_or(Val::Null, |i| slice(i + other.len()..s.len())),
-        Builtin::BeforeFirst => s.find(other).map_or(Val::Null, |i| slice(0..i)),
-        Builtin::AfterFirst => s
-            .find(other)
-            .map_or(Val::Null, |i| slice(i + other.len()..s.len())),
+        Builtin::BeforeLast => rfind(s, other).map_or(Val::Null, |i| slice(0..i)),
+        Builtin::AfterLast => {
+            rfind(s, other).map_or(Val::Null, |i| slice(i + other.len()..s.len()))
+        }
+        Builtin::BeforeFirst => find(s, other).map_or(Val::Null, |i| slice(0..i)),
+        Builtin::AfterFirst => {
+            find(s, other).map_or(Val::Null, |i| slice(i + other.len()..s.len()))
+        }
         _ => Val::Null,
     }
 }

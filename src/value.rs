@@ -415,7 +415,24 @@ pub(crate) fn is_uuid_text(s: &str) -> bool {
 /// String equality where UUIDs compare canonically whatever their case.
 #[inline]
 pub(crate) fn str_eq(a: &str, b: &str) -> bool {
-    a == b || (a.len() == 36 && a.eq_ignore_ascii_case(b) && is_uuid_text(a) && is_uuid_text(b))
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() != 36 {
+        return a == b;
+    }
+    // One pass: exact bytes, or a letter differing only in case, which
+    // counts only if both turn out to be UUIDs.
+    let mut folded = false;
+    for (x, y) in a.bytes().zip(b.bytes()) {
+        if x != y {
+            if x.to_ascii_lowercase() != y.to_ascii_lowercase() {
+                return false;
+            }
+            folded = true;
+        }
+    }
+    !folded || (is_uuid_text(a) && is_uuid_text(b))
 }
 
 /// Structural equality. Values of different types are unequal, except that
