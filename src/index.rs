@@ -28,6 +28,59 @@ use crate::ir::{CmpOp, Expr, Name, Root, Statement};
 use crate::value::{is_uuid_text, Val, Value};
 use std::collections::HashMap;
 
+/// A multiply-rotate hash (after FxHash): keys are short ids, and the
+/// index is built from policy text, not from request data, so SipHash's
+/// flood resistance buys nothing here while costing most of a lookup.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            for (w, b) in word.iter_mut().zip(chunk) {
+                *w = *b;
+            }
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    #[inline]
+    fn write_i64(&mut self, n: i64) {
+        self.add(n as u64);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl KeyHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type KeyMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<KeyHasher>>;
+
 /// Fewer statements than this on one path are not worth a hash lookup.
 const MIN_INDEXED: usize = 8;
 
@@ -39,8 +92,8 @@ pub(crate) struct StatementIndex {
     pub root: Root,
     pub fields: Box<[Name]>,
     /// Positions in the block, ascending, per key.
-    strings: HashMap<Box<str>, Box<[u32]>>,
-    ints: HashMap<i64, Box<[u32]>>,
+    strings: KeyMap<Box<str>, Box<[u32]>>,
+    ints: KeyMap<i64, Box<[u32]>>,
     bools: [Box<[u32]>; 2],
     /// Positions of statements that are not indexed, ascending.
     rest: Box<[u32]>,

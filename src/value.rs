@@ -426,7 +426,7 @@ pub(crate) fn str_eq(a: &str, b: &str) -> bool {
     let mut folded = false;
     for (x, y) in a.bytes().zip(b.bytes()) {
         if x != y {
-            if x.to_ascii_lowercase() != y.to_ascii_lowercase() {
+            if !x.eq_ignore_ascii_case(&y) {
                 return false;
             }
             folded = true;
