@@ -11,6 +11,7 @@
 
 use crate::ast::{ActionClass, Outcome, Quantifier, Span};
 use crate::diagnostics::Code;
+use crate::index::Candidates;
 use crate::ir::{self, Builtin, CmpOp, Expr, Kind, Program, Reason, Root};
 use crate::limits::Limits;
 use crate::request::{Request, RequestError};
@@ -45,7 +46,7 @@ pub struct Decision {
     pub reason: Arc<str>,
     /// The statements that decided it (empty for built-in outcomes such as
     /// the default deny).
-    pub statements: Vec<DecidingStatement>,
+    pub statements: Arc<[DecidingStatement]>,
     /// Row filters returned by the allowing statement.
     pub filters: Option<Value>,
     /// An identity resolved by the allowing statement.
@@ -66,7 +67,7 @@ impl Decision {
         Decision {
             outcome,
             reason,
-            statements: Vec::new(),
+            statements: no_statements(),
             filters: None,
             principal: None,
             claims: None,
@@ -165,14 +166,21 @@ struct Frame<'a> {
 
 const INLINE: usize = 16;
 
+/// Sized to the program: most need few slots, and every slot is set up
+/// and dropped on each decision.
 enum Store<T> {
+    Small([T; SMALL]),
     Inline([T; INLINE]),
     Heap(Vec<T>),
 }
 
+const SMALL: usize = 4;
+
 impl<T: Default> Store<T> {
     fn new(n: usize) -> Self {
-        if n <= INLINE {
+        if n <= SMALL {
+            Store::Small(std::array::from_fn(|_| T::default()))
+        } else if n <= INLINE {
             Store::Inline(std::array::from_fn(|_| T::default()))
         } else {
             Store::Heap((0..n).map(|_| T::default()).collect())
@@ -182,6 +190,7 @@ impl<T: Default> Store<T> {
     #[inline]
     fn get(&self, i: u32) -> Option<&T> {
         match self {
+            Store::Small(a) => a.get(i as usize),
             Store::Inline(a) => a.get(i as usize),
             Store::Heap(v) => v.get(i as usize),
         }
@@ -190,6 +199,7 @@ impl<T: Default> Store<T> {
     #[inline]
     fn set(&mut self, i: u32, value: T) {
         let slot = match self {
+            Store::Small(a) => a.get_mut(i as usize),
             Store::Inline(a) => a.get_mut(i as usize),
             Store::Heap(v) => v.get_mut(i as usize),
         };
@@ -270,6 +280,18 @@ pub(crate) fn decide(
     data: &Value,
     limits: &Limits,
 ) -> Decision {
+    decide_with(program, request, data, limits, true)
+}
+
+/// Decides one request, entering blocks through their index or not: both
+/// must give the same decision (`index.rs` tests compare them).
+pub(crate) fn decide_with(
+    program: &Program,
+    request: &Request,
+    data: &Value,
+    limits: &Limits,
+    use_index: bool,
+) -> Decision {
     let undeclared = || {
         let (outcome, reason) = &program.undeclared;
         (*outcome, reason.as_ref())
@@ -278,27 +300,13 @@ pub(crate) fn decide(
         .actions
         .get(request.action.as_str())
         .and_then(|id| program.action_info.get(*id as usize));
-    let open_policies = || -> Vec<u32> {
-        program
-            .open_set
-            .as_ref()
-            .map(|set| {
-                set.iter()
-                    .filter(|(p, _)| glob_match(p, &request.action))
-                    .map(|(_, id)| *id)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     let mut ev = Evaluator::new(program, request, data, limits);
+    ev.use_index = use_index;
 
-    let (class, policies): (ActionClass, std::borrow::Cow<'_, [u32]>) = match action {
-        Some(info) => (info.class, std::borrow::Cow::Borrowed(&info.policies)),
-        None if program.open_set.is_some() => (
-            ActionClass::Guarded,
-            std::borrow::Cow::Owned(open_policies()),
-        ),
-        None => {
+    let (class, covering) = match (action, &program.open_set) {
+        (Some(info), _) => (info.class, Covering::Listed(info)),
+        (None, Some(set)) => (ActionClass::Guarded, Covering::Open(set)),
+        (None, None) => {
             let (outcome, reason) = undeclared();
             let reason = match reason {
                 Some(r) => match ev.reason(r) {
@@ -335,11 +343,28 @@ pub(crate) fn decide(
             )),
         );
     }
-    match class {
-        ActionClass::Open => Decision::plain(Outcome::Allow, empty_reason()),
-        ActionClass::Token => ev.token_claims(),
-        _ => ev.policies(&policies),
+    match (class, covering) {
+        (ActionClass::Open, _) => Decision::plain(Outcome::Allow, empty_reason()),
+        (ActionClass::Token, _) => ev.token_claims(),
+        (_, Covering::Listed(info)) => {
+            ev.policies(info.policies.iter().copied(), Some(&info.no_allow))
+        }
+        // `actions: *`: the policies whose globs match, without collecting.
+        (_, Covering::Open(set)) => ev.policies(
+            set.iter()
+                .filter(|(glob, _)| glob_match(glob, &request.action))
+                .map(|(_, id)| *id),
+            None,
+        ),
     }
+}
+
+/// The policies covering a request's action.
+enum Covering<'p> {
+    /// A declared action and its policies.
+    Listed(&'p ir::ActionInfo),
+    /// An undeclared action under `actions: *`: the open set's globs.
+    Open(&'p [(ir::Name, u32)]),
 }
 
 trait NullValue {
@@ -358,6 +383,8 @@ struct Evaluator<'a> {
     data: &'a Value,
     frame: Frame<'a>,
     fuel: u64,
+    /// Whether blocks are entered through their index (tests compare both).
+    use_index: bool,
 }
 
 type BlockResult = Result<Option<Decision>, (Box<EvalError>, Vec<u32>)>;
@@ -373,6 +400,7 @@ impl<'a> Evaluator<'a> {
                 lets: Store::new(program.lets.len()),
             },
             fuel: limits.max_eval_steps,
+            use_index: true,
         }
     }
 
@@ -420,10 +448,14 @@ impl<'a> Evaluator<'a> {
 
     /// Runs the policies covering the action and combines their answers:
     /// an error denies, then any refusal wins, then any allow, else deny.
-    fn policies(&mut self, ids: &[u32]) -> Decision {
+    fn policies(
+        &mut self,
+        ids: impl Iterator<Item = u32>,
+        no_allow: Option<&Arc<str>>,
+    ) -> Decision {
         let mut allow: Option<Decision> = None;
         for id in ids {
-            let Some(policy) = self.program.policies.get(*id as usize) else {
+            let Some(policy) = self.program.policies.get(id as usize) else {
                 continue;
             };
             match self.block(&policy.body) {
@@ -438,17 +470,24 @@ impl<'a> Evaluator<'a> {
             }
         }
         allow.unwrap_or_else(|| {
-            Decision::plain(
-                Outcome::Deny,
-                Arc::from(format!("no statement allows `{}`", self.request.action)),
-            )
+            let reason = match no_allow {
+                Some(reason) => reason.clone(),
+                None => Arc::from(format!("no statement allows `{}`", self.request.action)),
+            };
+            Decision::plain(Outcome::Deny, reason)
         })
     }
 
     /// Evaluates one block. `Ok(None)` when no statement applied.
     fn block(&mut self, block: &'a ir::Block) -> BlockResult {
+        let candidates = self.candidates(block);
+        let statements = || {
+            candidates
+                .clone()
+                .filter_map(|i| block.statements.get(i as usize))
+        };
         if block.ordered {
-            for s in &block.statements {
+            for s in statements() {
                 if self.applies(s).map_err(|e| (e, vec![s.id]))? {
                     return self.conclude(s).map(Some).map_err(|e| (e, vec![s.id]));
                 }
@@ -456,25 +495,35 @@ impl<'a> Evaluator<'a> {
             return Ok(None);
         }
         // Unordered: every refusal is looked at before any allow.
-        for s in block
-            .statements
-            .iter()
-            .filter(|s| s.outcome != Outcome::Allow)
-        {
+        for s in statements().filter(|s| s.outcome != Outcome::Allow) {
             if self.applies(s).map_err(|e| (e, vec![s.id]))? {
                 return self.conclude(s).map(Some).map_err(|e| (e, vec![s.id]));
             }
         }
-        for s in block
-            .statements
-            .iter()
-            .filter(|s| s.outcome == Outcome::Allow)
-        {
+        for s in statements().filter(|s| s.outcome == Outcome::Allow) {
             if self.applies(s).map_err(|e| (e, vec![s.id]))? {
                 return self.conclude(s).map(Some).map_err(|e| (e, vec![s.id]));
             }
         }
         Ok(None)
+    }
+
+    /// The statements of a block that may apply, in order: through the
+    /// block's index when it has one (see `index.rs`), else all of them.
+    fn candidates(&self, block: &'a ir::Block) -> Candidates<'a> {
+        let all = Candidates::All(0..block.statements.len() as u32);
+        let Some(index) = block.index.as_ref().filter(|_| self.use_index) else {
+            return all;
+        };
+        let mut value = self.root(index.root);
+        for name in index.fields.iter() {
+            match value.field(name) {
+                Some(v) => value = v,
+                // An error: let the scan meet it where it belongs.
+                None => return all,
+            }
+        }
+        index.candidates(&value).unwrap_or(all)
     }
 
     fn applies(&mut self, s: &'a ir::Statement) -> R<bool> {
@@ -490,7 +539,9 @@ impl<'a> Evaluator<'a> {
             None => empty_reason(),
         };
         let mut d = Decision::plain(s.outcome, reason);
-        d.statements.extend(self.meta(s.id));
+        if let Some(decided) = self.program.deciding.get(s.id as usize) {
+            d.statements = decided.clone();
+        }
         if s.outcome == Outcome::Allow {
             let kinds = &self.program.kind_names;
             if let Some(f) = &s.outputs.filters {
@@ -1164,14 +1215,13 @@ impl<'a> Evaluator<'a> {
     fn builtin(&mut self, b: Builtin, args: &'a [Expr], span: Span) -> R<Val<'a>> {
         let arg = |i: usize| args.get(i).unwrap_or(&NULL_EXPR);
         let a = self.eval(arg(0))?;
-        let fname = b.name();
         let text = |v: &Val<'a>| -> R<()> {
             if v.as_str().is_some() {
                 Ok(())
             } else {
                 Err(type_error(
                     span,
-                    format!("`{fname}` needs a string, found {}", v.type_name()),
+                    format!("`{}` needs a string, found {}", b.name(), v.type_name()),
                 ))
             }
         };
@@ -1357,6 +1407,13 @@ impl<'a> Evaluator<'a> {
 
 static NULL_EXPR: Expr = Expr::Const(Value::Null);
 
+/// The statements of a decision no statement made, shared rather than
+/// allocated.
+fn no_statements() -> Arc<[DecidingStatement]> {
+    static EMPTY: std::sync::OnceLock<Arc<[DecidingStatement]>> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| Arc::from([])).clone()
+}
+
 /// The reason of an allow without one, shared rather than allocated.
 fn empty_reason() -> Arc<str> {
     static EMPTY: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
@@ -1466,6 +1523,14 @@ fn contains(set: &Val, x: &Val, span: Span) -> R<bool> {
             Some(k) => Ok(set.has_key(k)),
             None => Ok(false),
         },
+        // A string looked up in a list read from the request or data: the
+        // common membership test, compared without building values.
+        Val::List(items) if x.as_str().is_some() => {
+            let x = x.as_str().unwrap_or("");
+            Ok(items
+                .iter()
+                .any(|v| matches!(v, Value::Str(s) if str_eq(s, x))))
+        }
         _ => match set.as_list() {
             Some(items) => Ok(items.iter().any(|v| val_eq(&v, x))),
             None => Err(type_error(
@@ -1548,6 +1613,25 @@ fn capture<'a>(re: &regex::Regex, text: Val<'a>) -> Val<'a> {
     Val::OwnedRecord(out.into())
 }
 
+/// `str::find`, with a plain byte scan for the usual one-byte separator
+/// (`"."`, `":"`), which skips setting up a substring searcher.
+#[inline]
+fn find(s: &str, sep: &str) -> Option<usize> {
+    match sep.as_bytes() {
+        [b] => s.bytes().position(|c| c == *b),
+        _ => s.find(sep),
+    }
+}
+
+/// `str::rfind`, with the same one-byte fast path as [`find`].
+#[inline]
+fn rfind(s: &str, sep: &str) -> Option<usize> {
+    match sep.as_bytes() {
+        [b] => s.bytes().rposition(|c| c == *b),
+        _ => s.rfind(sep),
+    }
+}
+
 /// Two-string built-ins; slices stay borrowed where the input is.
 fn string_pair<'a>(b: Builtin, a: Val<'a>, other: &str) -> Val<'a> {
     let s = a.as_str().unwrap_or("");
@@ -1575,14 +1659,14 @@ fn string_pair<'a>(b: Builtin, a: Val<'a>, other: &str) -> Val<'a> {
                 a.clone()
             }
         }
-        Builtin::BeforeLast => s.rfind(other).map_or(Val::Null, |i| slice(0..i)),
-        Builtin::AfterLast => s
-            .rfind(other)
-            .map_or(Val::Null, |i| slice(i + other.len()..s.len())),
-        Builtin::BeforeFirst => s.find(other).map_or(Val::Null, |i| slice(0..i)),
-        Builtin::AfterFirst => s
-            .find(other)
-            .map_or(Val::Null, |i| slice(i + other.len()..s.len())),
+        Builtin::BeforeLast => rfind(s, other).map_or(Val::Null, |i| slice(0..i)),
+        Builtin::AfterLast => {
+            rfind(s, other).map_or(Val::Null, |i| slice(i + other.len()..s.len()))
+        }
+        Builtin::BeforeFirst => find(s, other).map_or(Val::Null, |i| slice(0..i)),
+        Builtin::AfterFirst => {
+            find(s, other).map_or(Val::Null, |i| slice(i + other.len()..s.len()))
+        }
         _ => Val::Null,
     }
 }

@@ -46,6 +46,9 @@ pub(crate) struct Program {
     pub patterns: Vec<regex::Regex>,
     /// Statement metadata, by id.
     pub statements: Vec<StatementMeta>,
+    /// Per statement id, what a decision it makes reports: built once so
+    /// that deciding shares it instead of allocating.
+    pub deciding: Vec<Arc<[crate::eval::DecidingStatement]>>,
     /// Slots a decision needs (parameters, quantifier variables).
     pub slot_count: usize,
     /// Declared request shape, checked before deciding.
@@ -61,6 +64,8 @@ pub(crate) type StmtId = u32;
 #[derive(Debug)]
 pub(crate) struct ActionInfo {
     pub name: Name,
+    /// The reason of the default deny, built once.
+    pub no_allow: Arc<str>,
     pub class: ActionClass,
     pub policies: Vec<PolicyId>,
 }
@@ -79,6 +84,9 @@ pub(crate) struct Block {
     /// First applicable decides (`in order`), or deny overrides allow.
     pub ordered: bool,
     pub statements: Vec<Statement>,
+    /// Statements keyed by the constant their condition first compares a
+    /// request path with (`index.rs`); `None` for small blocks.
+    pub index: Option<crate::index::StatementIndex>,
 }
 
 #[derive(Debug)]

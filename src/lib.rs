@@ -50,6 +50,7 @@ pub mod cases;
 mod check;
 pub mod diagnostics;
 mod eval;
+mod index;
 mod ir;
 mod limits;
 mod lower;
@@ -68,6 +69,7 @@ pub use request::{Data, Request, RequestBuilder, RequestError};
 pub use value::{Record, Value};
 
 use std::path::Path;
+use std::sync::Arc;
 
 /// A compiled policy set: parse, check and lower happen once, here; every
 /// decision afterwards runs the IR.
@@ -141,7 +143,7 @@ impl PolicySet {
             Err(e) => Decision {
                 outcome: Outcome::Deny,
                 reason: format!("invalid request: {e}").into(),
-                statements: Vec::new(),
+                statements: Arc::from([]),
                 filters: None,
                 principal: None,
                 claims: None,

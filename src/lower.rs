@@ -78,6 +78,9 @@ struct Lowerer<'u> {
     context_ty: Ty,
     data_ty: Ty,
     node_count: usize,
+    /// (unit, byte offset, line there): statements come in text order, so
+    /// their lines are counted on from the last one, not from the start.
+    line_cursor: (usize, usize, usize),
 }
 
 /// Lowers a set of files, lowest layer first, into a program.
@@ -114,6 +117,7 @@ pub(crate) fn lower(units: &[Unit], limits: &Limits) -> (Option<Program>, Vec<Fi
         context_ty: Ty::Any,
         data_ty: Ty::Any,
         node_count: 0,
+        line_cursor: (0, 0, 1),
     };
     let program = l.run();
     let ok = !l.findings.iter().any(|f| f.severity == Severity::Error);
@@ -123,6 +127,21 @@ pub(crate) fn lower(units: &[Unit], limits: &Limits) -> (Option<Program>, Vec<Fi
 impl<'u> Lowerer<'u> {
     fn source(&self) -> Option<&'u Source> {
         self.units.get(self.unit).map(|u| &u.source)
+    }
+
+    /// The 1-based line of an offset in the current unit, counted on from
+    /// the previous call when it was earlier in the same unit.
+    fn line_of(&mut self, src: &Source, offset: usize) -> usize {
+        let (unit, from, line) = self.line_cursor;
+        let (from, line) = if unit == self.unit && from <= offset {
+            (from, line)
+        } else {
+            (0, 1)
+        };
+        let between = src.text.get(from..offset).unwrap_or("");
+        let line = line + between.bytes().filter(|b| *b == b'\n').count();
+        self.line_cursor = (self.unit, offset, line);
+        line
     }
 
     fn report(&mut self, finding: impl Into<Finding>) {
@@ -254,6 +273,18 @@ impl<'u> Lowerer<'u> {
                 .collect(),
             lets,
             patterns: std::mem::take(&mut self.patterns),
+            deciding: self
+                .statements
+                .iter()
+                .map(|m| {
+                    Arc::from([crate::eval::DecidingStatement {
+                        id: m.id.clone(),
+                        file: m.file.clone(),
+                        line: m.line,
+                        span: m.span,
+                    }])
+                })
+                .collect(),
             statements: std::mem::take(&mut self.statements),
             slot_count: self.slots as usize,
             request_shape,
@@ -750,6 +781,7 @@ impl<'u> Lowerer<'u> {
             .iter()
             .map(|(name, class, _, _)| ir::ActionInfo {
                 name: name.clone(),
+                no_allow: Arc::from(format!("no statement allows `{name}`")),
                 class: *class,
                 policies: Vec::new(),
             })
@@ -940,7 +972,7 @@ impl<'u> Lowerer<'u> {
                     }
                     let id = self.statements.len() as u32;
                     let (file, line) = match self.source() {
-                        Some(src) => (src.name.clone(), src.line_col(d.span.start).0),
+                        Some(src) => (src.name.clone(), self.line_of(src, d.span.start)),
                         None => (Arc::from(""), 0),
                     };
                     self.statements.push(ir::StatementMeta {
@@ -976,6 +1008,7 @@ impl<'u> Lowerer<'u> {
         (
             ir::Block {
                 ordered,
+                index: crate::index::build(&statements),
                 statements,
             },
             access.map(|c| c.0),

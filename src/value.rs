@@ -418,7 +418,24 @@ pub(crate) fn is_uuid_text(s: &str) -> bool {
 /// String equality where UUIDs compare canonically whatever their case.
 #[inline]
 pub(crate) fn str_eq(a: &str, b: &str) -> bool {
-    a == b || (a.len() == 36 && a.eq_ignore_ascii_case(b) && is_uuid_text(a) && is_uuid_text(b))
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() != 36 {
+        return a == b;
+    }
+    // One pass: exact bytes, or a letter differing only in case, which
+    // counts only if both turn out to be UUIDs.
+    let mut folded = false;
+    for (x, y) in a.bytes().zip(b.bytes()) {
+        if x != y {
+            if !x.eq_ignore_ascii_case(&y) {
+                return false;
+            }
+            folded = true;
+        }
+    }
+    !folded || (is_uuid_text(a) && is_uuid_text(b))
 }
 
 /// Structural equality. Values of different types are unequal, except that
@@ -438,6 +455,9 @@ pub(crate) fn val_eq(a: &Val, b: &Val) -> bool {
             }
             if let (Some(x), Some(y)) = (a.as_list(), b.as_list()) {
                 return x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| val_eq(&p, &q));
+            }
+            if !(a.is_record() && b.is_record()) {
+                return false;
             }
             match (a.record_entries(), b.record_entries()) {
                 (Some(x), Some(y)) => {
