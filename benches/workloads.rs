@@ -94,6 +94,11 @@ fn workloads(c: &mut Criterion) {
     bench_reference(&mut g, |allowed| refs.w4(allowed));
     g.finish();
 
+    let mut g = c.benchmark_group("w4_membership_data");
+    bench_portcullis(&mut g, &facts::w4_data());
+    bench_reference(&mut g, |allowed| refs.w4_data(allowed));
+    g.finish();
+
     let mut g = c.benchmark_group("w5_scale");
     bench_portcullis(&mut g, &facts::w5());
     bench_reference(&mut g, |allowed| refs.w5(allowed));

@@ -30,6 +30,7 @@ fn main() {
         "w2" => facts::w2(),
         "w3" => facts::w3(),
         "w4" => facts::w4(),
+        "w4d" => facts::w4_data(),
         "w5" => facts::w5(),
         other => panic!("unknown workload `{other}`: w1 to w5"),
     };

@@ -1527,6 +1527,9 @@ fn contains(set: &Val, x: &Val, span: Span) -> R<bool> {
         // common membership test, compared without building values.
         Val::List(items) if x.as_str().is_some() => {
             let x = x.as_str().unwrap_or("");
+            if let Some(found) = items.has_member(x) {
+                return Ok(found);
+            }
             Ok(items
                 .iter()
                 .any(|v| matches!(v, Value::Str(s) if str_eq(s, x))))

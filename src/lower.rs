@@ -1244,7 +1244,10 @@ impl<'u> Lowerer<'u> {
                             None
                         }
                     });
-                    return (Expr::Const(Value::List(values.collect())), ty);
+                    // A constant list is decided against many times.
+                    let mut list = Value::List(values.collect());
+                    list.index_lists();
+                    return (Expr::Const(list), ty);
                 }
                 (Expr::List(lowered.into()), ty)
             }

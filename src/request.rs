@@ -212,9 +212,12 @@ impl Data {
     /// Reads data from a JSON object.
     pub fn from_json(json: &serde_json::Value) -> Result<Data, RequestError> {
         match json {
-            serde_json::Value::Object(_) => Ok(Data {
-                root: Value::from_json(json),
-            }),
+            serde_json::Value::Object(_) => {
+                let mut root = Value::from_json(json);
+                // Data is decided against many times: index long lists once.
+                root.index_lists();
+                Ok(Data { root })
+            }
             serde_json::Value::Null => Ok(Data::empty()),
             other => Err(RequestError::field(
                 "data",
@@ -235,11 +238,13 @@ impl Data {
 
     /// Sets one top-level key.
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Data {
+        let mut value = value.into();
+        value.index_lists();
         match &mut self.root {
-            Value::Record(r) => r.insert(key, value.into()),
+            Value::Record(r) => r.insert(key, value),
             other => {
                 let mut r = Record::new();
-                r.insert(key, value.into());
+                r.insert(key, value);
                 *other = Value::Record(r);
             }
         }

@@ -25,9 +25,121 @@ pub enum Value {
     /// A string (UUIDs are strings that compare canonically).
     Str(Box<str>),
     /// A list.
-    List(Box<[Value]>),
+    List(List),
     /// A record.
     Record(Record),
+}
+
+/// A list of values. Lists held as `Data` that are long and hold only
+/// strings also carry a hash set of their members, built once with the data,
+/// so `x in list` is a lookup rather than a scan on every decision. The
+/// items cannot be changed in place, so the set always agrees with them.
+#[derive(Clone, Debug, Default)]
+pub struct List {
+    items: Box<[Value]>,
+    members: Option<Box<MemberSet>>,
+}
+
+/// Canonical members of a string list: UUIDs in lower case, other strings
+/// as they are, so a lookup agrees with `==`. Hashed with std's keyed
+/// SipHash: the strings come from callers, so the hash must resist chosen
+/// collisions.
+type MemberSet = std::collections::HashSet<Box<str>>;
+
+/// Lists shorter than this are scanned; hashing does not pay below it.
+const MEMBER_SET_MIN: usize = 16;
+
+impl List {
+    /// The items.
+    pub fn items(&self) -> &[Value] {
+        &self.items
+    }
+
+    /// Whether `text` is a member, by the member set; `None` when the list
+    /// has none (the caller scans instead).
+    #[inline]
+    pub(crate) fn has_member(&self, text: &str) -> Option<bool> {
+        let set = self.members.as_ref()?;
+        if text.len() == 36 && is_uuid_text(text) {
+            let mut buf = [0u8; 36];
+            for (slot, b) in buf.iter_mut().zip(text.bytes()) {
+                *slot = b.to_ascii_lowercase();
+            }
+            return Some(std::str::from_utf8(&buf).is_ok_and(|t| set.contains(t)));
+        }
+        Some(set.contains(text))
+    }
+
+    /// Builds member sets for this list (if it qualifies) and every list
+    /// nested in it.
+    fn index(&mut self) {
+        for item in self.items.iter_mut() {
+            item.index_lists();
+        }
+        if self.items.len() < MEMBER_SET_MIN || self.members.is_some() {
+            return;
+        }
+        let mut set = MemberSet::with_capacity(self.items.len());
+        for item in self.items.iter() {
+            let Value::Str(text) = item else { return };
+            let key: Box<str> = if is_uuid_text(text) {
+                text.to_ascii_lowercase().into()
+            } else {
+                text.clone()
+            };
+            set.insert(key);
+        }
+        self.members = Some(Box::new(set));
+    }
+}
+
+impl std::ops::Deref for List {
+    type Target = [Value];
+    fn deref(&self) -> &[Value] {
+        &self.items
+    }
+}
+
+impl PartialEq for List {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+    }
+}
+
+impl From<Vec<Value>> for List {
+    fn from(items: Vec<Value>) -> Self {
+        List {
+            items: items.into(),
+            members: None,
+        }
+    }
+}
+
+impl From<Box<[Value]>> for List {
+    fn from(items: Box<[Value]>) -> Self {
+        List {
+            items,
+            members: None,
+        }
+    }
+}
+
+impl From<&[Value]> for List {
+    fn from(items: &[Value]) -> Self {
+        List {
+            items: items.into(),
+            members: None,
+        }
+    }
+}
+
+impl FromIterator<Value> for List {
+    fn from_iter<I: IntoIterator<Item = Value>>(iter: I) -> Self {
+        List {
+            items: iter.into_iter().collect(),
+            members: None,
+        }
+    }
 }
 
 /// A record: fields in insertion order.
@@ -95,6 +207,21 @@ impl Value {
     /// A string value.
     pub fn str(s: impl Into<Box<str>>) -> Value {
         Value::Str(s.into())
+    }
+
+    /// Builds the member sets of long string lists anywhere in this value
+    /// (see [`List`]). Worth it for values decided against many times,
+    /// such as `Data`; a request decided once is better scanned.
+    pub fn index_lists(&mut self) {
+        match self {
+            Value::List(list) => list.index(),
+            Value::Record(r) => {
+                for (_, v) in r.fields.iter_mut() {
+                    v.index_lists();
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Converts JSON, keeping integers exact.
@@ -207,7 +334,7 @@ pub(crate) enum Val<'a> {
     Float(f64),
     Str(&'a str),
     OwnedStr(Rc<str>),
-    List(&'a [Value]),
+    List(&'a List),
     OwnedList(Rc<[Val<'a>]>),
     Record(&'a Record),
     OwnedRecord(Rc<[(Rc<str>, Val<'a>)]>),
@@ -358,7 +485,7 @@ impl<'a> Val<'a> {
             Val::Float(f) => Value::Float(*f),
             Val::Str(s) => Value::Str((*s).into()),
             Val::OwnedStr(s) => Value::Str(s.as_ref().into()),
-            Val::List(items) => Value::List((*items).into()),
+            Val::List(items) => Value::List((*items).clone()),
             Val::OwnedList(items) | Val::Tuple(items) => {
                 Value::List(items.iter().map(|v| v.to_value(kind_names)).collect())
             }
@@ -492,6 +619,41 @@ pub(crate) fn val_cmp(a: &Val, b: &Val) -> Option<Ordering> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_string_lists_get_a_member_set_only_when_indexed() {
+        let strings: Vec<Value> = (0..MEMBER_SET_MIN)
+            .map(|i| Value::str(format!("B0000000-0000-4000-8000-{i:012}")))
+            .collect();
+        let mut v = Value::Record(Record::new());
+        if let Value::Record(r) = &mut v {
+            r.insert("long", Value::List(strings.clone().into()));
+            r.insert("short", Value::List(strings[..3].to_vec().into()));
+            let mut mixed = strings.clone();
+            mixed.push(Value::Int(1));
+            r.insert("mixed", Value::List(mixed.into()));
+        }
+        let list = |v: &Value, k: &str| match v {
+            Value::Record(r) => match r.get(k) {
+                Some(Value::List(l)) => l.clone(),
+                _ => panic!("no list {k}"),
+            },
+            _ => panic!("not a record"),
+        };
+        assert_eq!(list(&v, "long").has_member("x"), None);
+        v.index_lists();
+        let long = list(&v, "long");
+        assert_eq!(
+            long.has_member("b0000000-0000-4000-8000-000000000003"),
+            Some(true)
+        );
+        assert_eq!(
+            long.has_member("b0000000-0000-4000-8000-0000000000ff"),
+            Some(false)
+        );
+        assert_eq!(list(&v, "short").has_member("x"), None);
+        assert_eq!(list(&v, "mixed").has_member("x"), None);
+    }
 
     #[test]
     fn uuids_compare_canonically() {

@@ -77,7 +77,13 @@ fn the_counter_counts() {
 
 #[test]
 fn deciding_w1_w2_w4_w5_allocates_nothing() {
-    for w in [facts::w1(), facts::w2(), facts::w4(), facts::w5()] {
+    for w in [
+        facts::w1(),
+        facts::w2(),
+        facts::w4(),
+        facts::w4_data(),
+        facts::w5(),
+    ] {
         let [allow, deny] = count(&w);
         assert_eq!(allow, (Outcome::Allow, 0), "{} allowed", w.name);
         assert_eq!(deny, (Outcome::Deny, 0), "{} denied", w.name);

@@ -893,3 +893,40 @@ fn local_names_may_not_hide_request_roots_or_built_ins() {
         assert_eq!(compile_error(src), Code::DuplicateDefinition, "{src}");
     }
 }
+
+#[test]
+fn membership_in_long_data_lists_agrees_with_a_scan() {
+    // Data lists are indexed when built; the same list in the request is
+    // scanned. Both must answer alike, UUID case and all.
+    let p = policy(
+        r#"actions: read
+        policy p for read { allow when (resource.x in data.list) == (resource.x in resource.list) }"#,
+    );
+    let mut list: Vec<serde_json::Value> = (0..40).map(|i| json!(format!("m{i}"))).collect();
+    list.push(json!("A0000000-0000-4000-8000-00000000000B"));
+    list.push(json!("007"));
+    let data = json!({"list": list.clone()});
+    for x in [
+        json!("m3"),
+        json!("m39"),
+        json!("m40"),
+        json!("a0000000-0000-4000-8000-00000000000b"),
+        json!("A0000000-0000-4000-8000-00000000000B"),
+        json!("a0000000-0000-4000-8000-00000000000c"),
+        json!("007"),
+        json!("7"),
+        json!(7),
+        json!(null),
+        json!(["m3"]),
+        json!(""),
+    ] {
+        let req = json!({"action": "read", "resource": {"x": x, "list": list}});
+        assert_eq!(decide(&p, req, data.clone()).outcome, Outcome::Allow, "{x}");
+    }
+    let hit = policy(
+        r#"actions: read
+        policy p for read { allow when resource.x in data.list }"#,
+    );
+    let req = json!({"action": "read", "resource": {"x": "a0000000-0000-4000-8000-00000000000b"}});
+    assert_eq!(decide(&hit, req, data).outcome, Outcome::Allow);
+}

@@ -24,6 +24,7 @@ pub const W1_PCL: &str = include_str!("w1_rbac.pcl");
 pub const W2_PCL: &str = include_str!("w2_acl.pcl");
 pub const W3_PCL: &str = include_str!("w3_wildcard.pcl");
 pub const W4_PCL: &str = include_str!("w4_membership.pcl");
+pub const W4_DATA_PCL: &str = include_str!("w4_membership_data.pcl");
 pub const W5_PCL: &str = include_str!("w5_scale.pcl");
 
 pub const PERMISSIONS: [&str; 4] = ["create", "read", "update", "delete"];
@@ -202,6 +203,28 @@ pub fn w4() -> Workload {
         data: json!({}),
         allow: w4_request(&w4_uuid(W4_MEMBERS - 1)),
         deny: w4_request(&w4_uuid(W4_MEMBERS + 7)),
+    }
+}
+
+/// W4 with the project held as data (loaded once, decided against many
+/// times); the request carries only the caller and the project id.
+pub fn w4_data() -> Workload {
+    let project = w4_uuid(200_000);
+    let request = |caller: &str| {
+        json!({
+            "principal": { "id": caller, "permissions": ["CAN_CREATE_PROJECTS"] },
+            "action": "contribute",
+            "resource": { "project_id": project },
+        })
+    };
+    Workload {
+        name: "w4_membership_data",
+        policy: W4_DATA_PCL.to_string(),
+        data: json!({ "projects": { project.clone(): {
+            "id": project, "owner_id": w4_owner(), "members": w4_members()
+        } } }),
+        allow: request(&w4_uuid(W4_MEMBERS - 1)),
+        deny: request(&w4_uuid(W4_MEMBERS + 7)),
     }
 }
 

@@ -270,6 +270,7 @@ fn compare(c: &mut Criterion) {
         (facts::w2(), cedar_w2()),
         (facts::w3(), cedar_w3()),
         (facts::w4(), cedar_w4()),
+        (facts::w4_data(), cedar_w4()),
         (facts::w5(), cedar_w5()),
     ];
     for (w, cw) in &all {
