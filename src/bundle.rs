@@ -83,7 +83,11 @@ impl Loader<'_> {
             return;
         }
         self.stack.push(key.clone());
-        let file = match syntax::parse_with_limit(&source.text, self.limits.max_nesting) {
+        let file = match syntax::parse_with_limits(
+            &source.text,
+            self.limits.max_nesting,
+            self.limits.max_expr_depth,
+        ) {
             Ok(file) => file,
             Err(errors) => {
                 self.findings

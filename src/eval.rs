@@ -383,6 +383,9 @@ struct Evaluator<'a> {
     data: &'a Value,
     frame: Frame<'a>,
     fuel: u64,
+    /// Current and greatest nesting of `eval` and descriptor matching.
+    depth: usize,
+    max_depth: usize,
     /// Whether blocks are entered through their index (tests compare both).
     use_index: bool,
 }
@@ -400,6 +403,8 @@ impl<'a> Evaluator<'a> {
                 lets: Store::new(program.lets.len()),
             },
             fuel: limits.max_eval_steps,
+            depth: 0,
+            max_depth: limits.max_eval_depth,
             use_index: true,
         }
     }
@@ -639,7 +644,43 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// Evaluates an expression. Leaves are read directly; anything that
+    /// recurses first takes a level of the depth budget, so a chain of rules
+    /// or lets (each within the parser's expression depth) cannot exhaust
+    /// the stack: past the limit the decision fails closed.
+    #[inline]
     fn eval(&mut self, e: &'a Expr) -> R<Val<'a>> {
+        match e {
+            Expr::Const(v) => Ok(Val::from(v)),
+            Expr::Root(r) => Ok(self.root(*r)),
+            Expr::Var(slot) => Ok(self.frame.vars.get(*slot).cloned().unwrap_or_default()),
+            _ => {
+                self.enter(e)?;
+                let v = self.eval_node(e);
+                self.depth -= 1;
+                v
+            }
+        }
+    }
+
+    /// Takes one level of the evaluation depth budget.
+    #[inline]
+    fn enter(&mut self, e: &'a Expr) -> R<()> {
+        if self.depth >= self.max_depth {
+            return Err(error(
+                Code::EvalLimit,
+                span_of(e),
+                format!(
+                    "evaluation nested more than {} levels deep (a long chain of rules or lets)",
+                    self.max_depth
+                ),
+            ));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn eval_node(&mut self, e: &'a Expr) -> R<Val<'a>> {
         Ok(match e {
             Expr::Const(v) => Val::from(v),
             Expr::Root(r) => self.root(*r),
@@ -939,6 +980,13 @@ impl<'a> Evaluator<'a> {
     /// written in the policy are walked in place, without building values;
     /// anything else is evaluated and matched as data.
     fn matches_expr(&mut self, subject: &Val<'a>, e: &'a Expr) -> R<bool> {
+        self.enter(e)?;
+        let hit = self.matches_node(subject, e);
+        self.depth -= 1;
+        hit
+    }
+
+    fn matches_node(&mut self, subject: &Val<'a>, e: &'a Expr) -> R<bool> {
         match e {
             Expr::List(items) => {
                 for item in items.iter() {

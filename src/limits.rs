@@ -8,12 +8,19 @@
 pub struct Limits {
     /// Brackets nested deeper than this in policy text are a syntax error.
     pub max_nesting: usize,
+    /// Depth of one expression tree: each operator, postfix step (`.f`,
+    /// `[k]`, call) and nested expression is a level. Bounds the recursion
+    /// of every later stage (lowering, evaluation, dropping the tree).
+    pub max_expr_depth: usize,
     /// Expression nodes in a whole policy set.
     pub max_policy_nodes: usize,
     /// Compiled size of one pattern, in bytes (the regex crate's size limit).
     pub max_regex_size: usize,
     /// Loop iterations (quantifier, comprehension and walk steps) in one decision.
     pub max_eval_steps: u64,
+    /// Nesting of evaluation in one decision (expression levels plus the
+    /// rule and let references followed). Past it the decision denies.
+    pub max_eval_depth: usize,
     /// Nesting depth of request and data JSON.
     pub max_value_depth: usize,
     /// Bytes of one policy file.
@@ -24,9 +31,11 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_nesting: crate::syntax::MAX_NESTING,
+            max_expr_depth: crate::syntax::MAX_EXPR_DEPTH,
             max_policy_nodes: 2_000_000,
             max_regex_size: 1 << 20,
             max_eval_steps: 10_000_000,
+            max_eval_depth: 1024,
             max_value_depth: 128,
             max_policy_bytes: 64 << 20,
         }

@@ -9,6 +9,7 @@ use crate::diagnostics::{Code, Finding};
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser;
+use std::cell::Cell;
 use std::sync::OnceLock;
 
 #[derive(pest_derive::Parser)]
@@ -45,6 +46,61 @@ fn pratt() -> &'static PrattParser<Rule> {
 /// syntax error rather than a stack overflow.
 pub const MAX_NESTING: usize = 256;
 
+/// The deepest expression tree the parser builds; deeper input is a syntax
+/// error, so no later stage can recurse without bound.
+pub const MAX_EXPR_DEPTH: usize = 512;
+
+thread_local! {
+    /// Expression levels still allowed while one file is being built.
+    static DEPTH_LEFT: Cell<usize> = const { Cell::new(MAX_EXPR_DEPTH) };
+}
+
+/// Holds `cost` levels of the depth budget until dropped, so every exit
+/// path (errors included) gives them back.
+struct DepthGuard(usize);
+
+impl Drop for DepthGuard {
+    fn drop(&mut self) {
+        DEPTH_LEFT.with(|d| d.set(d.get().saturating_add(self.0)));
+    }
+}
+
+/// Takes `cost` levels of the budget, or refuses the expression as too deep.
+fn descend(cost: usize, span: Span) -> PResult<DepthGuard> {
+    DEPTH_LEFT.with(|d| {
+        let left = d.get();
+        if cost > left {
+            Err(Box::new(
+                Finding::new(
+                    Code::TooDeep,
+                    span,
+                    "this expression nests too deeply (operators, `.field`, `[key]` and calls all count)",
+                )
+                .label("too deep here")
+                .help("split it into named `let`s or rules, or use a list with `any`/`all`"),
+            ))
+        } else {
+            d.set(left - cost);
+            Ok(DepthGuard(cost))
+        }
+    })
+}
+
+/// Sets the depth budget for one parse and restores the previous one after.
+struct DepthBudget(usize);
+
+impl DepthBudget {
+    fn set(max: usize) -> DepthBudget {
+        DepthBudget(DEPTH_LEFT.with(|d| d.replace(max)))
+    }
+}
+
+impl Drop for DepthBudget {
+    fn drop(&mut self) {
+        DEPTH_LEFT.with(|d| d.set(self.0));
+    }
+}
+
 /// Parses one file's text.
 pub fn parse(text: &str) -> Result<File, Vec<ParseError>> {
     parse_with_limit(text, MAX_NESTING)
@@ -52,9 +108,20 @@ pub fn parse(text: &str) -> Result<File, Vec<ParseError>> {
 
 /// Parses one file's text, refusing brackets nested deeper than `max_nesting`.
 pub fn parse_with_limit(text: &str, max_nesting: usize) -> Result<File, Vec<ParseError>> {
+    parse_with_limits(text, max_nesting, MAX_EXPR_DEPTH)
+}
+
+/// Parses one file's text, refusing brackets nested deeper than
+/// `max_nesting` and expression trees deeper than `max_expr_depth`.
+pub fn parse_with_limits(
+    text: &str,
+    max_nesting: usize,
+    max_expr_depth: usize,
+) -> Result<File, Vec<ParseError>> {
     if let Some(err) = nesting_error(text, max_nesting) {
         return Err(vec![*err]);
     }
+    let _budget = DepthBudget::set(max_expr_depth);
     let pairs = match PclParser::parse(Rule::file, text) {
         Ok(pairs) => pairs,
         Err(err) => return Err(vec![reserved_word_help(pest_error(err), text)]),
@@ -82,6 +149,7 @@ pub fn parse_expr(text: &str) -> Result<Expr, Vec<ParseError>> {
     if let Some(err) = nesting_error(text, MAX_NESTING) {
         return Err(vec![*err]);
     }
+    let _budget = DepthBudget::set(MAX_EXPR_DEPTH);
     let mut pairs = PclParser::parse(Rule::expr, text).map_err(|e| vec![pest_error(e)])?;
     let pair = pairs
         .next()
@@ -627,6 +695,14 @@ fn expr(pair: Pair<Rule>) -> PResult<Expr> {
     if pair.as_rule() != Rule::expr {
         return Err(internal(span, "expression"));
     }
+    // Each prefix and infix operator of this flat expression may become a
+    // level of the tree (a chain `a or b or c` nests to the left).
+    let operators = pair
+        .clone()
+        .into_inner()
+        .filter(|p| p.as_rule() != Rule::term)
+        .count();
+    let _depth = descend(operators + 1, span)?;
     pratt_expr(pair.into_inner())
 }
 
@@ -673,6 +749,8 @@ fn term(pair: Pair<Rule>) -> PResult<Expr> {
     if pair.as_rule() != Rule::term {
         return Err(internal(span, "term"));
     }
+    // Every postfix step (`.f`, `[k]`, a call) is a level of the tree.
+    let _depth = descend(pair.clone().into_inner().count().saturating_sub(1), span)?;
     let mut it = kids(pair);
     let mut e = primary(next(&mut it, span, "primary")?)?;
     for post in it {
