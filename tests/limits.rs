@@ -154,3 +154,63 @@ fn long_chains_of_rules_and_lets_deny_instead_of_overflowing() {
         assert!(reason.contains("nested more than"), "{reason}");
     }
 }
+
+#[test]
+fn deep_json_requests_and_data_are_errors_that_say_so() {
+    let deep = format!(
+        "{{\"action\": \"a\", \"resource\": {}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let err = on_small_stack(move || Request::from_json_str(&deep).unwrap_err().to_string());
+    assert!(err.contains("recursion limit"), "{err}");
+    let deep = format!("{{\"x\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    assert!(on_small_stack(move || Data::from_json_str(&deep).is_err()));
+}
+
+#[test]
+fn work_per_decision_is_bounded_by_the_step_limit() {
+    // Quadratic work over a long list ends at the step limit: a deny.
+    let src = "actions: a\npolicy p for a { allow when all x in resource.list: any y in resource.list: x == y }";
+    let limits = Limits {
+        max_eval_steps: 100_000,
+        ..Limits::default()
+    };
+    let set = PolicySet::from_named_source("q.pcl", src, &std::env::temp_dir(), limits).unwrap();
+    let list: Vec<i64> = (0..10_000).collect();
+    let request = Request::from_json(&json!({"action": "a", "resource": {"list": list}})).unwrap();
+    let d = set.decide(&request, &Data::empty());
+    assert_eq!(d.outcome, Outcome::Deny);
+    assert!(
+        d.reason.contains("more steps than the limit"),
+        "{}",
+        d.reason
+    );
+}
+
+#[test]
+fn patterns_that_would_blow_up_are_compile_errors() {
+    let src = policy_with("captures(resource.s, re\"(a{1000}){1000}\") != null");
+    assert_eq!(run(src), Err(Code::InvalidPattern));
+}
+
+#[test]
+fn ten_thousand_statements_compile_and_decide() {
+    let mut src = String::from("actions: read\npolicy grants for read {\n");
+    for i in 0..10_000 {
+        src.push_str(&format!(
+            "  allow when resource.id == \"d{i:05}\" and principal.id == \"u{i:05}\"\n"
+        ));
+    }
+    src.push('}');
+    let set = PolicySet::from_source(&src).unwrap();
+    let ask = |doc: &str| {
+        let r = Request::from_json(
+            &json!({"action": "read", "principal": {"id": "u05000"}, "resource": {"id": doc}}),
+        )
+        .unwrap();
+        set.decide(&r, &Data::empty()).outcome
+    };
+    assert_eq!(ask("d05000"), Outcome::Allow);
+    assert_eq!(ask("d05001"), Outcome::Deny);
+}
