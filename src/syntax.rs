@@ -363,8 +363,10 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::string | Rule::str_text | Rule::str_escape => "a string",
         Rule::interp => "`{`",
         Rule::principal_lit | Rule::principal_text => "a principal",
-        Rule::list | Rule::list_comp => "a list",
-        Rule::record | Rule::record_field | Rule::record_comp => "a record",
+        Rule::list | Rule::comp_tail => "a list",
+        Rule::record | Rule::record_field | Rule::record_comp | Rule::record_comp_tail => {
+            "a record"
+        }
         Rule::paren_or_tuple => "`(`",
         Rule::name | Rule::key_name => "a name",
         Rule::keyword => "a keyword",
@@ -744,6 +746,30 @@ fn pratt_expr(pairs: Pairs<Rule>) -> PResult<Expr> {
         .parse(pairs)
 }
 
+/// A record comprehension from its key, its value and the rest of the
+/// record's parts, the `for k, v in r [if c]` tail.
+fn record_comp<'p>(
+    key: Box<Expr>,
+    value: Box<Expr>,
+    mut rest: impl Iterator<Item = Pair<'p, Rule>>,
+    span: Span,
+) -> PResult<ExprKind> {
+    let tail = next(&mut rest, span, "`for`")?;
+    let mut it = kids(tail);
+    let key_var = ident(next(&mut it, span, "key variable")?);
+    let value_var = ident(next(&mut it, span, "value variable")?);
+    let over = Box::new(term(next(&mut it, span, "record")?)?);
+    let cond = it.next().map(expr).transpose()?.map(Box::new);
+    Ok(ExprKind::RecordComp {
+        key,
+        value,
+        key_var,
+        value_var,
+        over,
+        cond,
+    })
+}
+
 fn term(pair: Pair<Rule>) -> PResult<Expr> {
     let span = span_of(&pair);
     if pair.as_rule() != Rule::term {
@@ -838,19 +864,40 @@ fn primary(pair: Pair<Rule>) -> PResult<Expr> {
             };
             ExprKind::Principal { kind, value }
         }
-        Rule::list => ExprKind::List(kids(pair).map(expr).collect::<PResult<Vec<_>>>()?),
-        Rule::list_comp => {
-            let mut it = kids(pair);
-            let elem = Box::new(expr(next(&mut it, span, "element")?)?);
-            let var = ident(next(&mut it, span, "variable")?);
-            let over = Box::new(term(next(&mut it, span, "list")?)?);
-            let cond = it.next().map(expr).transpose()?.map(Box::new);
-            ExprKind::ListComp {
-                elem,
-                var,
-                over,
-                cond,
+        Rule::list => {
+            let items: Vec<Pair<Rule>> = kids(pair).collect();
+            match items.as_slice() {
+                [elem, tail] if tail.as_rule() == Rule::comp_tail => {
+                    let mut it = kids(tail.clone());
+                    let var = ident(next(&mut it, span, "variable")?);
+                    let over = Box::new(term(next(&mut it, span, "list")?)?);
+                    let cond = it.next().map(expr).transpose()?.map(Box::new);
+                    ExprKind::ListComp {
+                        elem: Box::new(expr(elem.clone())?),
+                        var,
+                        over,
+                        cond,
+                    }
+                }
+                _ => ExprKind::List(items.into_iter().map(expr).collect::<PResult<Vec<_>>>()?),
             }
+        }
+        Rule::record if kids(pair.clone()).any(|p| p.as_rule() == Rule::record_comp_tail) => {
+            // `{name: value for k, v in r}`: the plain key is an expression.
+            let mut it = kids(pair);
+            let field = next(&mut it, span, "key")?;
+            let fspan = span_of(&field);
+            let mut parts = kids(field);
+            let k = next(&mut parts, fspan, "key")?;
+            let key = match k.as_rule() {
+                Rule::key_name => Expr {
+                    span: span_of(&k),
+                    kind: ExprKind::Name(ident(k)),
+                },
+                _ => primary(k)?,
+            };
+            let value = expr(next(&mut parts, fspan, "value")?)?;
+            record_comp(Box::new(key), Box::new(value), it, span)?
         }
         Rule::record => {
             let mut fields = Vec::new();
@@ -876,18 +923,7 @@ fn primary(pair: Pair<Rule>) -> PResult<Expr> {
             let mut it = kids(pair);
             let key = Box::new(expr(next(&mut it, span, "key")?)?);
             let value = Box::new(expr(next(&mut it, span, "value")?)?);
-            let key_var = ident(next(&mut it, span, "key variable")?);
-            let value_var = ident(next(&mut it, span, "value variable")?);
-            let over = Box::new(term(next(&mut it, span, "record")?)?);
-            let cond = it.next().map(expr).transpose()?.map(Box::new);
-            ExprKind::RecordComp {
-                key,
-                value,
-                key_var,
-                value_var,
-                over,
-                cond,
-            }
+            record_comp(key, value, it, span)?
         }
         Rule::paren_or_tuple => {
             let text = pair.as_str();
