@@ -122,7 +122,7 @@ pub fn parse_with_limits(
         return Err(vec![*err]);
     }
     let _budget = DepthBudget::set(max_expr_depth);
-    let pairs = match PclParser::parse(Rule::file, text) {
+    let pairs = match parse_bounded(Rule::file, text) {
         Ok(pairs) => pairs,
         Err(err) => return Err(vec![reserved_word_help(pest_error(err), text)]),
     };
@@ -150,7 +150,7 @@ pub fn parse_expr(text: &str) -> Result<Expr, Vec<ParseError>> {
         return Err(vec![*err]);
     }
     let _budget = DepthBudget::set(MAX_EXPR_DEPTH);
-    let mut pairs = PclParser::parse(Rule::expr, text).map_err(|e| vec![pest_error(e)])?;
+    let mut pairs = parse_bounded(Rule::expr, text).map_err(|e| vec![pest_error(e)])?;
     let pair = pairs
         .next()
         .ok_or_else(|| vec![*internal(Span::new(0, text.len()), "empty input")])?;
@@ -239,11 +239,47 @@ fn pest_error(err: pest::error::Error<Rule>) -> ParseError {
                 ("unexpected text".to_string(), "here".to_string())
             }
         }
+        ErrorVariant::CustomError { message } if message.contains("call limit") => {
+            return Finding::new(
+                Code::TooDeep,
+                span,
+                "the policy text is too tangled to parse within the parser's step budget",
+            )
+            .label("the parser gave up here")
+            .help(
+                "look for unbalanced brackets or quotes, or split the expression into named rules",
+            );
+        }
         ErrorVariant::CustomError { message } => (message.clone(), "here".to_string()),
     };
     Finding::new(Code::SyntaxError, span, message)
         .label(label)
         .help("see docs/language.md for the syntax of each construct")
+}
+
+/// Rule calls pest may make per byte of input, and in any case. The grammar
+/// is written so that no start is parsed twice, but a PEG parser backtracks,
+/// and crafted text could still make it retry: past this budget the text is
+/// refused, so parse time stays linear in its length whatever it holds.
+/// Real policies need under 30 calls per byte (the bundles, every example of
+/// docs/language.md, 10,000 generated statements); 400 leaves a wide margin.
+const PARSE_CALLS_PER_BYTE: usize = 400;
+const PARSE_CALLS_BASE: usize = 100_000;
+
+/// pest's call limit is one process-wide setting, read when a parse starts:
+/// parses take turns so each runs under the limit set for its own text.
+static PARSE_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn parse_bounded(rule: Rule, text: &str) -> Result<Pairs<'_, Rule>, pest::error::Error<Rule>> {
+    let _turn = PARSE_TURN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let limit = text
+        .len()
+        .saturating_mul(PARSE_CALLS_PER_BYTE)
+        .saturating_add(PARSE_CALLS_BASE);
+    pest::set_call_limit(std::num::NonZeroUsize::new(limit));
+    PclParser::parse(rule, text)
 }
 
 /// The words the grammar reserves; they cannot name rules, lets or parameters.
