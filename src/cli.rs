@@ -1,6 +1,8 @@
-//! The command line: `eval` and `test`. Each command returns an
+//! The command line: `eval`, `test` and `check`. Each command returns an
 //! [`ExitStatus`]; nothing here decides anything itself.
 
+use crate::lint::{self, Level};
+use crate::output::{self, Format};
 use crate::{cases, Data, PolicyError, PolicySet, Request};
 use clap::{Parser, Subcommand};
 use std::collections::HashMap;
@@ -74,6 +76,40 @@ enum Command {
         #[arg(long, default_value = "policies")]
         policies: PathBuf,
     },
+    /// Check policy files: parse, resolve, type-check, then lint.
+    ///
+    /// Exit status: 0 no errors, 1 errors found (or warnings, with
+    /// `--deny warnings`), 2 usage or I/O error.
+    Check {
+        /// Files or folders (searched for `.pcl` files).
+        #[arg(default_value = "policies")]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+        format: CheckFormat,
+        /// Report CODE (or a code name, or `warnings`) as an error.
+        #[arg(long, value_name = "CODE")]
+        deny: Vec<String>,
+        /// Report CODE (or `warnings`) as a warning.
+        #[arg(long, value_name = "CODE")]
+        warn: Vec<String>,
+        /// Do not report CODE (or `warnings`). Only lints (PCL3xx) can be allowed.
+        #[arg(long, value_name = "CODE")]
+        allow: Vec<String>,
+    },
+}
+
+/// `--format` of `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum CheckFormat {
+    /// miette's report; plain when not a terminal or `NO_COLOR` is set.
+    Human,
+    /// One JSON document (schema in docs/diagnostics.md).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions annotations.
+    Github,
 }
 
 /// Runs the command line.
@@ -107,22 +143,37 @@ pub fn main() -> ExitStatus {
             &mut out,
             &mut err,
         ),
+        Command::Check {
+            paths,
+            format,
+            deny,
+            warn,
+            allow,
+        } => {
+            let levels = [
+                (Level::Allow, allow),
+                (Level::Warn, warn),
+                (Level::Deny, deny),
+            ];
+            let format = match format {
+                CheckFormat::Human => Format::Human {
+                    color: std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none(),
+                },
+                CheckFormat::Json => Format::Json,
+                CheckFormat::Sarif => Format::Sarif,
+                CheckFormat::Github => Format::Github,
+            };
+            check(&paths, &levels, format, &mut out, &mut err)
+        }
     }
 }
 
 /// Renders diagnostics for a person: graphical on a terminal, plain text
 /// otherwise or when `NO_COLOR` is set.
 pub fn render(diagnostic: &dyn miette::Diagnostic) -> String {
-    let plain = !std::io::stderr().is_terminal() || std::env::var_os("NO_COLOR").is_some();
-    let theme = if plain {
-        miette::GraphicalTheme::unicode_nocolor()
-    } else {
-        miette::GraphicalTheme::unicode()
-    };
-    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
-    let mut s = String::new();
-    let _ = handler.render_report(&mut s, diagnostic);
-    s
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    output::human_finding(diagnostic, color)
 }
 
 fn render_policy_error(e: &PolicyError) -> String {
@@ -220,6 +271,41 @@ pub fn test(
     if unusable {
         ExitStatus::Unusable
     } else if failed > 0 {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    }
+}
+
+/// `portcullis check`: `levels` are applied in order, so `deny` wins.
+pub fn check(
+    paths: &[PathBuf],
+    levels: &[(Level, Vec<String>)],
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitStatus {
+    let mut options = lint::Options::default();
+    for (level, codes) in levels {
+        for code in codes {
+            if let Err(msg) = options.set(code, *level) {
+                let _ = writeln!(err, "error: {msg}");
+                return ExitStatus::Unusable;
+            }
+        }
+    }
+    let report = match lint::check_paths(paths, &options) {
+        Ok(report) => report,
+        Err(msg) => {
+            let _ = writeln!(err, "error: {msg}");
+            return ExitStatus::Unusable;
+        }
+    };
+    let _ = write!(out, "{}", output::render(&report, format));
+    if matches!(format, Format::Json | Format::Sarif) {
+        let _ = writeln!(err, "{}", report.summary());
+    }
+    if report.errors() > 0 {
         ExitStatus::Failure
     } else {
         ExitStatus::Success

@@ -21,11 +21,11 @@ pub enum Severity {
 }
 
 macro_rules! codes {
-    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $name:literal, $sev:ident; )*) => {
+    ($( $(#[doc = $doc:literal])* $variant:ident = $code:literal, $name:literal, $sev:ident; )*) => {
         /// Every diagnostic code Portcullis reports.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Code {
-            $( $(#[$doc])* $variant, )*
+            $( $(#[doc = $doc])* $variant, )*
         }
 
         impl Code {
@@ -40,6 +40,12 @@ macro_rules! codes {
             /// The kebab-case name, such as `syntax-error`.
             pub fn name(self) -> &'static str {
                 match self { $( Code::$variant => $name, )* }
+            }
+
+            /// One line saying what the code means, with a bad example
+            /// (the registry's doc comment).
+            pub fn summary(self) -> &'static str {
+                match self { $( Code::$variant => concat!($($doc),*), )* }.trim()
             }
 
             /// The severity when no option changes it.
@@ -96,7 +102,25 @@ codes! {
     /// An `override policy` that no lower layer defines.
     OverrideNothing = "PCL300", "override-nothing", Warning;
     /// A declared action that no statement covers and that is not open or public.
-    UncoveredAction = "PCL301", "uncovered-action", Warning;
+    UncoveredAction = "PCL301", "uncovered-action", Error;
+    /// A statement that can never decide: an earlier one always decides first.
+    UnreachableStatement = "PCL302", "unreachable-statement", Warning;
+    /// A condition that is always false: `allow when role == "a" and false`.
+    AlwaysFalse = "PCL303", "condition-always-false", Warning;
+    /// A condition that is always true: `deny when 1 == 1`.
+    AlwaysTrue = "PCL304", "condition-always-true", Warning;
+    /// A pattern or literal that no value can match: `action == "raed"`.
+    ImpossiblePattern = "PCL305", "impossible-pattern", Warning;
+    /// A rule or `let` that nothing uses.
+    UnusedDefinition = "PCL306", "unused-definition", Warning;
+    /// A credential compared without the constant-time operation: `key == data.key`.
+    CredentialCompared = "PCL307", "credential-not-constant-time", Error;
+    /// A secret written in clear in the policy: `secret_eq(key, "hunter2")`.
+    SecretInClear = "PCL308", "secret-in-clear", Error;
+    /// The same entry twice in one list or declaration: `actions: read, read`.
+    DuplicateEntry = "PCL309", "duplicate-entry", Warning;
+    /// A `// portcullis:` comment that cannot be applied.
+    InvalidPragma = "PCL310", "invalid-pragma", Warning;
     /// The request is not valid JSON.
     InvalidJson = "PCL400", "invalid-json", Error;
     /// A request field is missing or has the wrong type.
@@ -118,6 +142,12 @@ impl fmt::Display for Code {
 }
 
 impl Code {
+    /// Whether options may change this code's severity. Only lints may:
+    /// the other codes make a policy, request or decision unusable.
+    pub fn adjustable(self) -> bool {
+        self.code().starts_with("PCL3")
+    }
+
     /// Looks a code up by `PCL123` or by its kebab-case name.
     pub fn parse(text: &str) -> Option<Code> {
         Code::ALL

@@ -122,12 +122,39 @@ pub fn parse_with_limits(
         return Err(vec![*err]);
     }
     let _budget = DepthBudget::set(max_expr_depth);
-    let pairs = match parse_bounded(Rule::file, text) {
-        Ok(pairs) => pairs,
-        Err(err) => return Err(vec![reserved_word_help(pest_error(err), text)]),
-    };
-    let mut file = File::default();
     let mut errors = Vec::new();
+    let mut blanked: Option<String> = None;
+    let pairs = loop {
+        let current = blanked.as_deref().unwrap_or(text);
+        match parse_bounded(Rule::file, current) {
+            Ok(pairs) => break pairs,
+            Err(err) => {
+                let finding = reserved_word_help(pest_error(err), current);
+                let at = finding.span.start;
+                let too_deep = finding.code == Code::TooDeep;
+                errors.push(finding);
+                if too_deep || errors.len() >= MAX_SYNTAX_ERRORS {
+                    return Err(errors);
+                }
+                match skip_broken_item(current, at) {
+                    Some(next) => blanked = Some(next),
+                    None => return Err(errors),
+                }
+            }
+        }
+    };
+    if !errors.is_empty() {
+        // The items that did parse are checked for their own errors too,
+        // but a file with a syntax error is never used.
+        errors.extend(pairs.flat_map(|p| p.into_inner()).filter_map(|pair| {
+            (pair.as_rule() != Rule::EOI)
+                .then(|| item(pair).err().map(|e| *e))
+                .flatten()
+        }));
+        errors.sort_by_key(|e| e.span.start);
+        return Err(errors);
+    }
+    let mut file = File::default();
     for pair in pairs.flat_map(|p| p.into_inner()) {
         if pair.as_rule() == Rule::EOI {
             continue;
@@ -142,6 +169,71 @@ pub fn parse_with_limits(
     } else {
         Err(errors)
     }
+}
+
+/// Syntax errors reported for one file before the parser stops recovering.
+const MAX_SYNTAX_ERRORS: usize = 20;
+
+/// Words that start a top-level item; recovery resumes at a line that starts
+/// with one of them in the first column.
+const ITEM_STARTS: &[&str] = &[
+    "import",
+    "actions",
+    "open",
+    "public",
+    "token",
+    "undeclared",
+    "principals",
+    "request",
+    "data",
+    "let",
+    "rule",
+    "authenticate",
+    "policy",
+    "override",
+];
+
+/// Recovery after a syntax error at `at`: the item that holds it (from the
+/// last item start at or before `at` to the next one after it) is replaced
+/// by spaces, keeping every byte offset and line break, so the rest of the
+/// file can be parsed and its errors reported too. `None` when there is
+/// nothing left to skip.
+fn skip_broken_item(text: &str, at: usize) -> Option<String> {
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let word: String = line
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        if ITEM_STARTS.contains(&word.as_str()) {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    let from = starts
+        .iter()
+        .copied()
+        .filter(|s| *s <= at)
+        .max()
+        .unwrap_or(0);
+    let to = starts
+        .iter()
+        .copied()
+        .find(|s| *s > at)
+        .unwrap_or(text.len());
+    let broken = text.get(from..to)?;
+    if broken.trim().is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(text.get(..from)?);
+    out.extend(broken.chars().flat_map(|c| {
+        let fill = if c == '\n' { '\n' } else { ' ' };
+        std::iter::repeat(fill).take(if c == '\n' { 1 } else { c.len_utf8() })
+    }));
+    out.push_str(text.get(to..)?);
+    Some(out)
 }
 
 /// Parses a lone expression (used by tests and the REPL-like helpers).
@@ -425,9 +517,30 @@ fn internal(span: Span, what: &str) -> Box<ParseError> {
     )
 }
 
+/// A pair's span without the whitespace and comments pest's implicit
+/// skipping leaves at its end (when an optional tail is absent), so labels
+/// cover the construct and nothing after it.
 fn span_of(pair: &Pair<Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.end())
+    let text = s.as_str();
+    if !text.ends_with(|c: char| c.is_whitespace()) {
+        return Span::new(s.start(), s.end());
+    }
+    let mut kept = text.trim_end();
+    loop {
+        let line_start = kept.rfind('\n').map_or(0, |i| i + 1);
+        let last_line = kept.get(line_start..).unwrap_or("");
+        if !last_line.contains("//") {
+            break;
+        }
+        match crate::lint::comments(last_line).last() {
+            Some((at, comment)) if at + comment.len() == last_line.len() => {
+                kept = kept.get(..line_start + at).unwrap_or("").trim_end();
+            }
+            _ => break,
+        }
+    }
+    Span::new(s.start(), s.start() + kept.len())
 }
 
 /// The children of a pair, without keyword tokens.

@@ -1,0 +1,1259 @@
+//! Linting: `portcullis check`, the compiler's findings plus the lints that
+//! catch policies which compile but do not mean what their author meant.
+//!
+//! Input: policy files (or text) and [`Options`]. Output: a [`Report`] whose
+//! findings carry their final severity, in file order. Invariants: lints read
+//! the AST only and never change a decision; a finding that makes a policy
+//! unusable (any code outside PCL3xx) cannot be lowered or allowed, by an
+//! option or by a pragma.
+
+use crate::ast::{
+    BinOp, Expr, ExprKind, File, Item, PolicyDecl, PrincipalValue, Span, Stmt, TemplatePart,
+};
+use crate::bundle;
+use crate::diagnostics::{Code, Finding, Severity, Source};
+use crate::limits::Limits;
+use crate::lower::{self, Unit};
+use crate::value::glob_match;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// What an option or pragma sets a code to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Not reported.
+    Allow,
+    /// Reported; does not fail the check.
+    Warn,
+    /// Reported as an error; fails the check.
+    Deny,
+}
+
+impl Level {
+    fn apply(self) -> Option<Severity> {
+        match self {
+            Level::Allow => None,
+            Level::Warn => Some(Severity::Warning),
+            Level::Deny => Some(Severity::Error),
+        }
+    }
+
+    fn parse(word: &str) -> Option<Level> {
+        match word {
+            "allow" => Some(Level::Allow),
+            "warn" => Some(Level::Warn),
+            "deny" => Some(Level::Deny),
+            _ => None,
+        }
+    }
+}
+
+/// Severity options for a check, as `--deny`, `--allow` and `--warn` set them.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    levels: HashMap<Code, Level>,
+    warnings: Option<Level>,
+    /// Resource limits for loading the files.
+    pub limits: Limits,
+}
+
+impl Options {
+    /// Sets `what` (a code such as `PCL306`, its name such as
+    /// `unused-definition`, or `warnings` for every warning) to `level`.
+    /// Later calls win over earlier ones.
+    pub fn set(&mut self, what: &str, level: Level) -> Result<(), String> {
+        if what == "warnings" {
+            self.warnings = Some(level);
+            return Ok(());
+        }
+        let code = Code::parse(what).ok_or_else(|| {
+            format!("unknown code `{what}` (see docs/diagnostics.md for the list)")
+        })?;
+        if !code.adjustable() && level != Level::Deny {
+            return Err(format!(
+                "{} ({}) makes a policy unusable; its severity cannot be lowered",
+                code.code(),
+                code.name()
+            ));
+        }
+        self.levels.insert(code, level);
+        Ok(())
+    }
+
+    /// The severity of a finding of `code`: the pragma over the code's
+    /// option over its default, then `warnings` over whatever is a warning.
+    fn severity(&self, code: Code, pragma: Option<Level>) -> Option<Severity> {
+        if !code.adjustable() {
+            return Some(code.default_severity());
+        }
+        let level = pragma
+            .or_else(|| self.levels.get(&code).copied())
+            .unwrap_or(match code.default_severity() {
+                Severity::Warning => Level::Warn,
+                Severity::Error => Level::Deny,
+            });
+        match (level, self.warnings) {
+            (Level::Warn, Some(all)) => all.apply(),
+            _ => level.apply(),
+        }
+    }
+}
+
+/// The outcome of a check.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// How many files were checked (imports outside the paths not counted).
+    pub files: usize,
+    /// Every finding left after options, ordered by file, position and code.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Findings at error severity.
+    pub fn errors(&self) -> usize {
+        self.count(Severity::Error)
+    }
+
+    /// Findings at warning severity.
+    pub fn warnings(&self) -> usize {
+        self.count(Severity::Warning)
+    }
+
+    fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+
+    /// `checked 3 files: 1 error, 2 warnings`.
+    pub fn summary(&self) -> String {
+        let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+        format!(
+            "checked {}: {}, {}",
+            plural(self.files, "file"),
+            plural(self.errors(), "error"),
+            plural(self.warnings(), "warning")
+        )
+    }
+}
+
+/// Checks every `.pcl` file under `paths` (files are taken as given,
+/// folders searched recursively). Fails only when a path cannot be read.
+pub fn check_paths(paths: &[PathBuf], options: &Options) -> Result<Report, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        collect(path, &mut files)?;
+    }
+    if files.is_empty() {
+        let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(format!("no .pcl files under {}", list.join(", ")));
+    }
+    let loads = files
+        .iter()
+        .map(|path| Load::new(bundle::load_file(path, &options.limits), &options.limits))
+        .collect::<Vec<_>>();
+    Ok(finish(loads, files.len(), options))
+}
+
+/// Checks policy text held in memory, named `name`; imports resolve
+/// against the current folder.
+pub fn check_source(name: &str, text: &str, options: &Options) -> Report {
+    let base = std::env::current_dir().unwrap_or_default();
+    let load = Load::new(
+        bundle::load_str(name, text, &base, &options.limits),
+        &options.limits,
+    );
+    finish(vec![load], 1, options)
+}
+
+fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    if !meta.is_dir() {
+        files.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries = std::fs::read_dir(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect::<Vec<_>>();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            collect(&entry, files)?;
+        } else if entry.extension().is_some_and(|e| e == "pcl") {
+            files.push(entry);
+        }
+    }
+    Ok(())
+}
+
+/// One checked file with everything it imports.
+struct Load {
+    units: Vec<Unit>,
+    findings: Vec<Finding>,
+    /// Whether the checked file itself parsed (it is then the last unit).
+    entry_parsed: bool,
+}
+
+impl Load {
+    fn new((units, mut findings): (Vec<Unit>, Vec<Finding>), limits: &Limits) -> Load {
+        let loaded = !findings.iter().any(|f| f.severity == Severity::Error);
+        if loaded {
+            findings.extend(lower::lower(&units, limits).1);
+        }
+        Load {
+            units,
+            findings,
+            entry_parsed: loaded,
+        }
+    }
+}
+
+fn finish(loads: Vec<Load>, files: usize, options: &Options) -> Report {
+    let mut used = HashSet::new();
+    for unit in loads.iter().flat_map(|l| &l.units) {
+        for_each_expr(&unit.file, &mut |e| match &e.kind {
+            ExprKind::Name(id) | ExprKind::Call(id, _) => {
+                used.insert(id.name.clone());
+            }
+            _ => {}
+        });
+    }
+    let mut raw = Vec::new();
+    let mut sources: HashMap<String, (Source, Vec<Span>)> = HashMap::new();
+    for load in &loads {
+        raw.extend(load.findings.iter().cloned());
+        for unit in &load.units {
+            sources
+                .entry(unit.source.name.to_string())
+                .or_insert_with(|| (unit.source.clone(), anchors(&unit.file)));
+        }
+        if let (true, Some(entry)) = (load.entry_parsed, load.units.last()) {
+            let mut linter = Linter::new(&load.units, &entry.source, &used);
+            linter.file(&entry.file);
+            raw.extend(linter.findings);
+        }
+    }
+    let mut pragmas: HashMap<String, Vec<Pragma>> = HashMap::new();
+    for (name, (source, anchors)) in &sources {
+        let (list, problems) = pragmas_of(source, anchors);
+        pragmas.insert(name.clone(), list);
+        raw.extend(problems);
+    }
+    let mut seen = HashSet::new();
+    let mut findings = Vec::new();
+    for mut f in raw {
+        let file = f.file().unwrap_or("").to_string();
+        if !seen.insert((file.clone(), f.span, f.code, f.message.clone())) {
+            continue;
+        }
+        let pragma = pragmas.get(&file).and_then(|list| {
+            list.iter()
+                .filter(|p| p.codes.contains(&f.code) && p.covers(f.span))
+                .min_by_key(|p| p.scope.len())
+                .map(|p| p.level)
+        });
+        if let Some(severity) = options.severity(f.code, pragma) {
+            f.severity = severity;
+            findings.push(f);
+        }
+    }
+    findings.sort_by(|a, b| {
+        (a.file(), a.span.start, a.code, &a.message).cmp(&(
+            b.file(),
+            b.span.start,
+            b.code,
+            &b.message,
+        ))
+    });
+    Report { files, findings }
+}
+
+// ---------------------------------------------------------------- pragmas
+
+/// `// portcullis: allow(PCL306) deny(secret-in-clear)`: sets levels for the
+/// item or statement that starts on the comment's line (a trailing comment)
+/// or on the next line with code (a comment on its own line).
+struct Pragma {
+    codes: Vec<Code>,
+    level: Level,
+    scope: Span,
+}
+
+impl Pragma {
+    fn covers(&self, span: Span) -> bool {
+        self.scope.start <= span.start && span.start < self.scope.end.max(self.scope.start + 1)
+    }
+}
+
+const PRAGMA_PREFIX: &str = "portcullis:";
+
+/// Every item and statement span: what a pragma can apply to.
+fn anchors(file: &File) -> Vec<Span> {
+    let mut spans = Vec::new();
+    for item in &file.items {
+        spans.push(item.span());
+        let body = match item {
+            Item::Authenticate { body, .. } => body,
+            Item::Policy(p) => &p.body,
+            _ => continue,
+        };
+        spans.extend(body.iter().map(Stmt::span));
+    }
+    spans
+}
+
+fn pragmas_of(source: &Source, anchors: &[Span]) -> (Vec<Pragma>, Vec<Finding>) {
+    let text: &str = &source.text;
+    let mut pragmas = Vec::new();
+    let mut problems = Vec::new();
+    for (start, comment) in comments(text) {
+        let body = comment.trim_start_matches('/').trim();
+        let Some(rest) = body.strip_prefix(PRAGMA_PREFIX) else {
+            continue;
+        };
+        let span = Span::new(start, start + comment.len());
+        let line_start = text
+            .get(..start)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let trailing = text
+            .get(line_start..start)
+            .is_some_and(|before| !before.trim().is_empty());
+        let target_line = if trailing {
+            line_start
+        } else {
+            next_code_line(text, start)
+        };
+        let line_end = text
+            .get(target_line..)
+            .and_then(|t| t.find('\n'))
+            .map_or(text.len(), |i| target_line + i);
+        let scope = anchors
+            .iter()
+            .filter(|a| a.start >= target_line && a.start < line_end)
+            .max_by_key(|a| a.len())
+            .copied()
+            .unwrap_or(Span::new(target_line, line_end));
+        match parse_directives(rest) {
+            Ok(directives) => {
+                for (level, codes) in directives {
+                    let mut ok = Vec::new();
+                    for word in codes {
+                        match Code::parse(&word) {
+                            Some(code) if code.adjustable() => ok.push(code),
+                            Some(code) => problems.push(pragma_problem(
+                                source,
+                                span,
+                                format!("{} cannot be {level:?}ed: it makes the policy unusable", code.code()).to_lowercase(),
+                                "only lints (PCL3xx) can change severity; fix the error instead",
+                            )),
+                            None => problems.push(pragma_problem(
+                                source,
+                                span,
+                                format!("unknown code `{word}` in a pragma"),
+                                "name a code such as `PCL306` or its name such as `unused-definition`",
+                            )),
+                        }
+                    }
+                    pragmas.push(Pragma {
+                        codes: ok,
+                        level,
+                        scope,
+                    });
+                }
+            }
+            Err(msg) => problems.push(pragma_problem(
+                source,
+                span,
+                msg,
+                "write `// portcullis: allow(CODE, ...)`, `warn(...)` or `deny(...)`",
+            )),
+        }
+    }
+    (pragmas, problems)
+}
+
+fn pragma_problem(source: &Source, span: Span, message: String, help: &str) -> Finding {
+    Finding::new(Code::InvalidPragma, span, message)
+        .label("this pragma")
+        .help(help)
+        .in_source(source)
+}
+
+/// `allow(A, B) deny(C)` into levels and code words.
+fn parse_directives(text: &str) -> Result<Vec<(Level, Vec<String>)>, String> {
+    let mut out = Vec::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        let open = rest.find('(').ok_or_else(|| {
+            format!("expected `allow(...)`, `warn(...)` or `deny(...)`, found `{rest}`")
+        })?;
+        let word = rest.get(..open).unwrap_or("").trim();
+        let level = Level::parse(word)
+            .ok_or_else(|| format!("unknown pragma `{word}`: expected allow, warn or deny"))?;
+        let close = rest
+            .find(')')
+            .filter(|c| *c > open)
+            .ok_or_else(|| format!("`{word}(` is not closed"))?;
+        let codes = rest
+            .get(open + 1..close)
+            .unwrap_or("")
+            .split(',')
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect::<Vec<_>>();
+        if codes.is_empty() {
+            return Err(format!("`{word}()` names no code"));
+        }
+        out.push((level, codes));
+        rest = rest
+            .get(close + 1..)
+            .unwrap_or("")
+            .trim_start_matches([',', ' ', '\t']);
+    }
+    if out.is_empty() {
+        return Err("the pragma says nothing".into());
+    }
+    Ok(out)
+}
+
+/// The start of the first line after `at` that holds code, not only a comment.
+fn next_code_line(text: &str, at: usize) -> usize {
+    let mut offset = text
+        .get(at..)
+        .and_then(|t| t.find('\n'))
+        .map_or(text.len(), |i| at + i + 1);
+    while let Some(line) = text.get(offset..).and_then(|t| t.split('\n').next()) {
+        let trimmed = line.trim();
+        if offset >= text.len() || !(trimmed.is_empty() || trimmed.starts_with("//")) {
+            break;
+        }
+        offset += line.len() + 1;
+    }
+    offset.min(text.len())
+}
+
+/// Every `//` comment outside strings and regexes: (offset, text).
+pub(crate) fn comments(text: &str) -> Vec<(usize, &str)> {
+    #[derive(Clone, Copy)]
+    enum Mode {
+        Code { braces: usize },
+        Str,
+        Regex,
+    }
+    let bytes = text.as_bytes();
+    let mut modes = vec![Mode::Code { braces: 0 }];
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let mode = modes.last().copied().unwrap_or(Mode::Code { braces: 0 });
+        match mode {
+            Mode::Code { braces } => match b {
+                b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                    let end = text
+                        .get(i..)
+                        .and_then(|t| t.find('\n'))
+                        .map_or(text.len(), |n| i + n);
+                    out.push((i, text.get(i..end).unwrap_or("")));
+                    i = end;
+                    continue;
+                }
+                b'"' => {
+                    let regex = i >= 2
+                        && bytes.get(i - 2..i) == Some(b"re")
+                        && !bytes
+                            .get(i.wrapping_sub(3))
+                            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_');
+                    modes.push(if regex { Mode::Regex } else { Mode::Str });
+                }
+                b'{' => {
+                    if let Some(Mode::Code { braces }) = modes.last_mut() {
+                        *braces += 1;
+                    }
+                }
+                b'}' if braces == 0 && modes.len() > 1 => {
+                    modes.pop();
+                }
+                b'}' => {
+                    if let Some(Mode::Code { braces }) = modes.last_mut() {
+                        *braces = braces.saturating_sub(1);
+                    }
+                }
+                _ => {}
+            },
+            Mode::Str => match b {
+                b'\\' => i += 1,
+                b'{' if bytes.get(i + 1) == Some(&b'{') => i += 1,
+                b'}' if bytes.get(i + 1) == Some(&b'}') => i += 1,
+                b'{' => modes.push(Mode::Code { braces: 0 }),
+                b'"' => {
+                    modes.pop();
+                }
+                _ => {}
+            },
+            Mode::Regex => match b {
+                b'\\' => i += 1,
+                b'"' => {
+                    modes.pop();
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    out
+}
+
+// ---------------------------------------------------------------- walking
+
+/// Calls `f` on every expression in the file, outermost first.
+fn for_each_expr<'a>(file: &'a File, f: &mut impl FnMut(&'a Expr)) {
+    for item in &file.items {
+        match item {
+            Item::Undeclared {
+                reason: Some(e), ..
+            } => walk(e, f),
+            Item::Const { value, .. } => walk(value, f),
+            Item::Rule(rule) => walk(&rule.body, f),
+            Item::Authenticate { body, .. } => body.iter().for_each(|s| walk_stmt(s, f)),
+            Item::Policy(p) => p.body.iter().for_each(|s| walk_stmt(s, f)),
+            _ => {}
+        }
+    }
+}
+
+fn walk_stmt<'a>(stmt: &'a Stmt, f: &mut impl FnMut(&'a Expr)) {
+    match stmt {
+        Stmt::Let { value, .. } | Stmt::Claims { value, .. } => walk(value, f),
+        Stmt::Decide(d) => {
+            for e in [&d.reason, &d.when, &d.with].into_iter().flatten() {
+                walk(e, f);
+            }
+        }
+    }
+}
+
+fn walk<'a>(e: &'a Expr, f: &mut impl FnMut(&'a Expr)) {
+    f(e);
+    for child in children(e) {
+        walk(child, f);
+    }
+}
+
+fn children(e: &Expr) -> Vec<&Expr> {
+    match &e.kind {
+        ExprKind::Null
+        | ExprKind::Bool(_)
+        | ExprKind::Int(_)
+        | ExprKind::Str(_)
+        | ExprKind::Regex(_)
+        | ExprKind::Name(_) => Vec::new(),
+        ExprKind::Template(parts) => parts
+            .iter()
+            .filter_map(|p| match p {
+                TemplatePart::Expr(e) => Some(e),
+                TemplatePart::Text(_) => None,
+            })
+            .collect(),
+        ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Call(_, items) => {
+            items.iter().collect()
+        }
+        ExprKind::Record(fields) => fields.iter().map(|(_, v)| v).collect(),
+        ExprKind::Principal { value, .. } => match value {
+            PrincipalValue::Expr(e) => vec![e],
+            PrincipalValue::Text(_) => Vec::new(),
+        },
+        ExprKind::Field(e, _) | ExprKind::Not(e) => vec![e],
+        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => vec![a, b],
+        ExprKind::Quantifier { over, body, .. } => vec![over, body],
+        ExprKind::If(a, b, c) => vec![a, b, c],
+        ExprKind::Match(subject, arms) => std::iter::once(&**subject)
+            .chain(arms.iter().flat_map(|arm| {
+                arm.patterns
+                    .iter()
+                    .flatten()
+                    .chain(std::iter::once(&arm.value))
+            }))
+            .collect(),
+        ExprKind::ListComp {
+            elem, over, cond, ..
+        } => [Some(&**elem), Some(&**over), cond.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect(),
+        ExprKind::RecordComp {
+            key,
+            value,
+            over,
+            cond,
+            ..
+        } => [Some(&**key), Some(&**value), Some(&**over), cond.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect(),
+    }
+}
+
+// ---------------------------------------------------------------- lints
+
+/// A value known without a request.
+#[derive(Clone, Debug, PartialEq)]
+enum Known {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Str(String),
+}
+
+/// How deep constant folding follows names into their definitions.
+const FOLD_DEPTH: usize = 16;
+
+struct Linter<'a> {
+    source: &'a Source,
+    used: &'a HashSet<String>,
+    /// Declared action names, and whether `actions: *` opens the set.
+    actions: Vec<&'a str>,
+    open_set: bool,
+    /// File-level lets and rules without parameters, by name, from every layer.
+    consts: HashMap<&'a str, &'a Expr>,
+    /// Names holding a credential (a let of a credential field).
+    credentials: HashSet<String>,
+    /// Local names in scope: they hide the file-level ones.
+    locals: Vec<String>,
+    /// The actions the statements being linted can run for.
+    current_actions: Option<Vec<&'a str>>,
+    findings: Vec<Finding>,
+}
+
+impl<'a> Linter<'a> {
+    fn new(units: &'a [Unit], source: &'a Source, used: &'a HashSet<String>) -> Self {
+        let mut linter = Linter {
+            source,
+            used,
+            actions: Vec::new(),
+            open_set: false,
+            consts: HashMap::new(),
+            credentials: HashSet::new(),
+            locals: Vec::new(),
+            current_actions: None,
+            findings: Vec::new(),
+        };
+        for item in units.iter().flat_map(|u| &u.file.items) {
+            match item {
+                Item::Actions { names, any, .. } => {
+                    linter.open_set |= *any;
+                    for name in names {
+                        if !linter.actions.contains(&name.name.as_str()) {
+                            linter.actions.push(&name.name);
+                        }
+                    }
+                }
+                Item::Const { name, value, .. } => {
+                    linter.consts.insert(&name.name, value);
+                }
+                Item::Rule(rule) if rule.params.is_empty() => {
+                    linter.consts.insert(&rule.name.name, &rule.body);
+                }
+                _ => {}
+            }
+        }
+        for item in units.iter().flat_map(|u| &u.file.items) {
+            if let Item::Const { name, value, .. } = item {
+                if linter.is_credential(value) {
+                    linter.credentials.insert(name.name.clone());
+                }
+            }
+        }
+        linter
+    }
+
+    fn report(&mut self, finding: Finding) {
+        self.findings.push(finding.in_source(self.source));
+    }
+
+    fn file(&mut self, file: &'a File) {
+        let mut declared: HashMap<&str, Span> = HashMap::new();
+        for item in &file.items {
+            match item {
+                Item::Actions { names, .. } => {
+                    for name in names {
+                        if let Some(first) = declared.insert(&name.name, name.span) {
+                            self.report(
+                                Finding::new(
+                                    Code::DuplicateEntry,
+                                    name.span,
+                                    format!("action `{}` is declared twice", name.name),
+                                )
+                                .label("declared again here")
+                                .also(first, "first declared here")
+                                .help("remove one of them"),
+                            );
+                        }
+                    }
+                }
+                Item::Undeclared {
+                    reason: Some(e), ..
+                } => self.expr(e),
+                Item::Const { name, value, .. } => {
+                    self.unused(&name.name, name.span, "let");
+                    self.clear_text_binding(&name.name, value);
+                    self.current_actions = None;
+                    self.expr(value);
+                }
+                Item::Rule(rule) => {
+                    self.unused(&rule.name.name, rule.name.span, "rule");
+                    self.current_actions = None;
+                    let mark = self.locals.len();
+                    self.locals
+                        .extend(rule.params.iter().map(|p| p.name.clone()));
+                    self.expr(&rule.body);
+                    self.locals.truncate(mark);
+                }
+                Item::Authenticate { body, .. } => {
+                    self.current_actions = self.known_actions(None);
+                    self.block(body, true);
+                }
+                Item::Policy(policy) => {
+                    self.current_actions = self.known_actions(Some(policy));
+                    self.block(&policy.body, policy.ordered);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The actions a policy can run for, when they are known.
+    fn known_actions(&self, policy: Option<&PolicyDecl>) -> Option<Vec<&'a str>> {
+        if self.open_set {
+            return None;
+        }
+        match policy {
+            Some(p) if !p.actions.is_empty() => Some(
+                self.actions
+                    .iter()
+                    .copied()
+                    .filter(|a| p.actions.iter().any(|g| glob_match(&g.name, a)))
+                    .collect(),
+            ),
+            _ => Some(self.actions.clone()),
+        }
+    }
+
+    fn unused(&mut self, name: &str, span: Span, what: &str) {
+        if !name.starts_with('_') && !self.used.contains(name) {
+            self.report(
+                Finding::new(
+                    Code::UnusedDefinition,
+                    span,
+                    format!("{what} `{name}` is never used"),
+                )
+                .label("defined here")
+                .help(format!("remove it, or name it `_{name}` to keep it unused")),
+            );
+        }
+    }
+
+    fn block(&mut self, body: &'a [Stmt], ordered: bool) {
+        let mark = self.locals.len();
+        let credentials_before = self.credentials.clone();
+        let mut block_refs = HashSet::new();
+        for stmt in body {
+            walk_stmt(stmt, &mut |e| {
+                if let ExprKind::Name(id) | ExprKind::Call(id, _) = &e.kind {
+                    block_refs.insert(id.name.as_str());
+                }
+            });
+        }
+        // Unconditional refusals, for unordered blocks; the first
+        // unconditional statement, for ordered ones.
+        let always: Vec<(&crate::ast::Decide, Span)> = body
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Decide(d) => Some(d),
+                _ => None,
+            })
+            .filter(|d| {
+                d.when.is_none()
+                    || d.when.as_ref().and_then(|w| self.fold(w, 0)) == Some(Known::Bool(true))
+            })
+            .map(|d| (&**d, d.span))
+            .collect();
+        let mut decided_before: Option<Span> = None;
+        for stmt in body {
+            match stmt {
+                Stmt::Let { name, value, .. } => {
+                    self.expr(value);
+                    if !name.name.starts_with('_') && !block_refs.contains(name.name.as_str()) {
+                        self.report(
+                            Finding::new(
+                                Code::UnusedDefinition,
+                                name.span,
+                                format!("let `{}` is never used", name.name),
+                            )
+                            .label("defined here")
+                            .help("remove it"),
+                        );
+                    }
+                    self.clear_text_binding(&name.name, value);
+                    if self.is_credential(value) {
+                        self.credentials.insert(name.name.clone());
+                    }
+                    self.locals.push(name.name.clone());
+                }
+                Stmt::Claims { value, .. } => self.expr(value),
+                Stmt::Decide(d) => {
+                    let what = statement_name(d);
+                    if let Some(first) = decided_before {
+                        self.report(
+                            Finding::new(
+                                Code::UnreachableStatement,
+                                d.span,
+                                format!("{what} is never reached"),
+                            )
+                            .label("never reached")
+                            .also(first, "this statement always decides first")
+                            .help("remove it, or give the earlier statement a `when` condition"),
+                        );
+                    } else if !ordered && d.outcome == crate::ast::Outcome::Allow {
+                        if let Some((refusal, span)) = always
+                            .iter()
+                            .find(|(r, _)| r.outcome != crate::ast::Outcome::Allow)
+                        {
+                            self.report(
+                                Finding::new(
+                                    Code::UnreachableStatement,
+                                    d.span,
+                                    format!("{what} can never decide"),
+                                )
+                                .label("never decides")
+                                .also(*span, format!("this statement always decides {}, and a refusal wins over an allow", refusal.outcome))
+                                .help("give the refusal a `when` condition, or make the policy `in order`"),
+                            );
+                        }
+                    }
+                    if let Some(when) = &d.when {
+                        self.condition(
+                            when,
+                            "statement never applies",
+                            "write the statement without `when`",
+                        );
+                    }
+                    for e in [&d.reason, &d.with].into_iter().flatten() {
+                        self.expr(e);
+                    }
+                    if ordered
+                        && decided_before.is_none()
+                        && always.iter().any(|(_, span)| *span == d.span)
+                    {
+                        decided_before = Some(d.span);
+                    }
+                }
+            }
+        }
+        self.locals.truncate(mark);
+        self.credentials = credentials_before;
+    }
+
+    /// A condition: always-true and always-false findings, then the rest.
+    fn condition(&mut self, cond: &'a Expr, false_means: &str, true_help: &str) {
+        match self.fold(cond, 0) {
+            Some(Known::Bool(false)) => self.report(
+                Finding::new(
+                    Code::AlwaysFalse,
+                    cond.span,
+                    "this condition is always false",
+                )
+                .label(format!("always false, so the {false_means}"))
+                .help("fix the condition, or remove what it guards"),
+            ),
+            Some(Known::Bool(true)) => self.report(
+                Finding::new(Code::AlwaysTrue, cond.span, "this condition is always true")
+                    .label("always true")
+                    .help(true_help.to_string()),
+            ),
+            _ => {}
+        }
+        self.expr(cond);
+    }
+
+    fn expr(&mut self, e: &'a Expr) {
+        match &e.kind {
+            ExprKind::Binary(op, left, right) => {
+                self.comparison(*op, left, right, e.span);
+                self.action_pattern(*op, left, right);
+            }
+            ExprKind::If(cond, _, _) => {
+                if let Some(Known::Bool(b)) = self.fold(cond, 0) {
+                    let (code, text) = if b {
+                        (Code::AlwaysTrue, "true: the `else` branch is never taken")
+                    } else {
+                        (Code::AlwaysFalse, "false: the `then` branch is never taken")
+                    };
+                    self.report(
+                        Finding::new(
+                            code,
+                            cond.span,
+                            format!(
+                                "this condition is always {}",
+                                if b { "true" } else { "false" }
+                            ),
+                        )
+                        .label(format!("always {text}"))
+                        .help("write the branch that is taken without the `if`"),
+                    );
+                }
+            }
+            ExprKind::List(items) => self.duplicates(items),
+            ExprKind::Match(subject, arms) if is_action(subject) => {
+                let patterns: Vec<&Expr> = arms
+                    .iter()
+                    .flat_map(|a| a.patterns.iter().flatten())
+                    .collect();
+                for p in &patterns {
+                    if let ExprKind::Str(s) = &p.kind {
+                        self.impossible_action(s, p.span, "this arm never matches");
+                    }
+                }
+            }
+            ExprKind::Call(name, args) if name.name == "secret_eq" => {
+                if let Some(digest) = args.get(1) {
+                    if let ExprKind::Str(s) = &digest.kind {
+                        if !is_digest(s) {
+                            self.report(
+                                Finding::new(
+                                    Code::SecretInClear,
+                                    digest.span,
+                                    "the expected secret is written in clear",
+                                )
+                                .label("not a SHA-256 digest")
+                                .help("store the secret's SHA-256 digest (64 hex digits) in data, and pass that"),
+                            );
+                        }
+                    }
+                }
+            }
+            ExprKind::Record(fields) => {
+                for (key, value) in fields {
+                    self.clear_text_binding(&key.name, value);
+                }
+            }
+            _ => {}
+        }
+        let binds = match &e.kind {
+            ExprKind::Quantifier { var, .. } | ExprKind::ListComp { var, .. } => vec![var],
+            ExprKind::RecordComp {
+                key_var, value_var, ..
+            } => vec![key_var, value_var],
+            _ => Vec::new(),
+        };
+        let mark = self.locals.len();
+        self.locals
+            .extend(binds.into_iter().map(|v| v.name.clone()));
+        for child in children(e) {
+            self.expr(child);
+        }
+        self.locals.truncate(mark);
+    }
+
+    /// Credentials compared with `==`, `!=`, `in` or a pattern.
+    fn comparison(&mut self, op: BinOp, left: &'a Expr, right: &'a Expr, span: Span) {
+        if !matches!(
+            op,
+            BinOp::Eq | BinOp::Ne | BinOp::In | BinOp::NotIn | BinOp::Like | BinOp::Matches
+        ) {
+            return;
+        }
+        let pairs = [(left, right), (right, left)];
+        let Some((secret, other)) = pairs.into_iter().find(|(s, o)| {
+            self.is_credential(s)
+                && !matches!(&o.kind, ExprKind::Null)
+                && !matches!(&o.kind, ExprKind::Str(t) if t.is_empty())
+        }) else {
+            return;
+        };
+        if let ExprKind::Str(_) = &other.kind {
+            self.report(
+                Finding::new(
+                    Code::SecretInClear,
+                    other.span,
+                    "a credential is compared with a secret written in clear",
+                )
+                .label("the secret, in clear")
+                .also(secret.span, "the credential")
+                .help("store the secret's SHA-256 digest in data and compare with `secret_eq(presented, digest)`"),
+            );
+        } else {
+            self.report(
+                Finding::new(
+                    Code::CredentialCompared,
+                    span,
+                    format!("a credential is compared with `{}`, which is not constant-time", op.as_str()),
+                )
+                .label("the comparison's time depends on the secret")
+                .also(secret.span, "the credential")
+                .help("compare digests in constant time: `secret_eq(presented, digest)` or `secret_lookup(presented, rows, \"field\")`"),
+            );
+        }
+    }
+
+    /// `let api_key = "..."` or `{password: "..."}`.
+    fn clear_text_binding(&mut self, name: &str, value: &Expr) {
+        if let ExprKind::Str(s) = &value.kind {
+            if credential_name(name) && !s.is_empty() && !is_digest(s) {
+                self.report(
+                    Finding::new(
+                        Code::SecretInClear,
+                        value.span,
+                        format!("`{name}` holds a secret written in clear"),
+                    )
+                    .label("a secret in the policy text")
+                    .help("keep secrets out of policy files: store the SHA-256 digest in data and check with `secret_eq`"),
+                );
+            }
+        }
+    }
+
+    fn is_credential(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Field(_, name) => credential_name(&name.name),
+            ExprKind::Index(_, key) => {
+                matches!(&key.kind, ExprKind::Str(s) if credential_name(s))
+            }
+            ExprKind::Name(id) => self.credentials.contains(&id.name),
+            ExprKind::Binary(BinOp::Coalesce, a, _) => self.is_credential(a),
+            ExprKind::Call(f, args) if TRANSFORMS.contains(&f.name.as_str()) => {
+                args.first().is_some_and(|a| self.is_credential(a))
+            }
+            _ => false,
+        }
+    }
+
+    /// `action == "x"`, `action in [...]`, `action like "g*"` naming no
+    /// action the statement can run for.
+    fn action_pattern(&mut self, op: BinOp, left: &'a Expr, right: &'a Expr) {
+        if !is_action(left) {
+            return;
+        }
+        match (op, &right.kind) {
+            (BinOp::Eq | BinOp::Ne, ExprKind::Str(s)) => {
+                let outcome = if op == BinOp::Eq {
+                    "never true"
+                } else {
+                    "always true"
+                };
+                self.impossible_action(s, right.span, &format!("the comparison is {outcome}"));
+            }
+            (BinOp::In | BinOp::NotIn, ExprKind::List(items)) => {
+                for item in items {
+                    if let ExprKind::Str(s) = &item.kind {
+                        self.impossible_action(s, item.span, "this entry never matches");
+                    }
+                }
+            }
+            (BinOp::Like, ExprKind::Str(glob)) => {
+                if let Some(actions) = &self.current_actions {
+                    if !actions.iter().any(|a| glob_match(glob, a)) {
+                        let list = actions.join(", ");
+                        self.report(
+                            Finding::new(
+                                Code::ImpossiblePattern,
+                                right.span,
+                                format!("`{glob}` matches none of the actions here"),
+                            )
+                            .label("never matches")
+                            .help(format!("the statement runs for: {list}")),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn impossible_action(&mut self, name: &str, span: Span, effect: &str) {
+        let Some(actions) = &self.current_actions else {
+            return;
+        };
+        if actions.contains(&name) {
+            return;
+        }
+        let hint = crate::diagnostics::did_you_mean(name, actions.iter().copied())
+            .map(|m| format!("did you mean `{m}`? "))
+            .unwrap_or_default();
+        let list = actions.join(", ");
+        self.report(
+            Finding::new(
+                Code::ImpossiblePattern,
+                span,
+                format!("no action here is named `{name}`"),
+            )
+            .label(effect.to_string())
+            .help(format!("{hint}the statement runs for: {list}")),
+        );
+    }
+
+    /// The same literal twice in one list.
+    fn duplicates(&mut self, items: &'a [Expr]) {
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        for item in items {
+            let key = match &item.kind {
+                ExprKind::Str(s) => format!("s{s}"),
+                ExprKind::Int(n) => format!("i{n}"),
+                ExprKind::Principal {
+                    kind,
+                    value: PrincipalValue::Text(t),
+                } => format!("p{}:{t}", kind.name),
+                _ => continue,
+            };
+            if let Some(first) = seen.insert(key, item.span) {
+                let text = self
+                    .source
+                    .text
+                    .get(item.span.start..item.span.end)
+                    .unwrap_or("");
+                self.report(
+                    Finding::new(
+                        Code::DuplicateEntry,
+                        item.span,
+                        format!("`{text}` is listed twice"),
+                    )
+                    .label("listed again here")
+                    .also(first, "first listed here")
+                    .help("remove one of them"),
+                );
+            }
+        }
+    }
+
+    /// The value of `e` when it does not depend on the request.
+    fn fold(&self, e: &Expr, depth: usize) -> Option<Known> {
+        if depth > FOLD_DEPTH {
+            return None;
+        }
+        let d = depth + 1;
+        Some(match &e.kind {
+            ExprKind::Null => Known::Null,
+            ExprKind::Bool(b) => Known::Bool(*b),
+            ExprKind::Int(n) => Known::Int(*n),
+            ExprKind::Str(s) => Known::Str(s.clone()),
+            ExprKind::Name(id) if !self.locals.contains(&id.name) => {
+                return self.fold(self.consts.get(id.name.as_str())?, d);
+            }
+            ExprKind::Call(id, args) if args.is_empty() && !self.locals.contains(&id.name) => {
+                return self.fold(self.consts.get(id.name.as_str())?, d);
+            }
+            ExprKind::Not(x) => match self.fold(x, d)? {
+                Known::Bool(b) => Known::Bool(!b),
+                _ => return None,
+            },
+            ExprKind::Binary(BinOp::And, a, b) => match (self.fold(a, d), self.fold(b, d)) {
+                (Some(Known::Bool(false)), _) | (_, Some(Known::Bool(false))) => Known::Bool(false),
+                (Some(Known::Bool(true)), Some(Known::Bool(true))) => Known::Bool(true),
+                _ => return None,
+            },
+            ExprKind::Binary(BinOp::Or, a, b) => match (self.fold(a, d), self.fold(b, d)) {
+                (Some(Known::Bool(true)), _) | (_, Some(Known::Bool(true))) => Known::Bool(true),
+                (Some(Known::Bool(false)), Some(Known::Bool(false))) => Known::Bool(false),
+                _ => return None,
+            },
+            ExprKind::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
+                let (a, b) = (self.fold(a, d)?, self.fold(b, d)?);
+                let same_kind = std::mem::discriminant(&a) == std::mem::discriminant(&b)
+                    || a == Known::Null
+                    || b == Known::Null;
+                if !same_kind {
+                    return None;
+                }
+                Known::Bool((a == b) == (*op == BinOp::Eq))
+            }
+            ExprKind::Binary(op @ (BinOp::In | BinOp::NotIn), a, b) => {
+                let needle = self.fold(a, d)?;
+                let ExprKind::List(items) = &b.kind else {
+                    return None;
+                };
+                let values = items
+                    .iter()
+                    .map(|i| self.fold(i, d))
+                    .collect::<Option<Vec<_>>>()?;
+                Known::Bool(values.contains(&needle) == (*op == BinOp::In))
+            }
+            ExprKind::Binary(BinOp::Like, a, b) => match (self.fold(a, d)?, self.fold(b, d)?) {
+                (Known::Str(text), Known::Str(glob)) => Known::Bool(glob_match(&glob, &text)),
+                _ => return None,
+            },
+            ExprKind::Binary(BinOp::Coalesce, a, b) => match self.fold(a, d)? {
+                Known::Null => self.fold(b, d)?,
+                known => known,
+            },
+            ExprKind::If(c, a, b) => match self.fold(c, d)? {
+                Known::Bool(true) => self.fold(a, d)?,
+                Known::Bool(false) => self.fold(b, d)?,
+                _ => return None,
+            },
+            _ => return None,
+        })
+    }
+}
+
+/// Built-ins that keep a credential a credential (`strip_prefix(auth, "Bearer ")`).
+const TRANSFORMS: &[&str] = &[
+    "strip_prefix",
+    "strip_suffix",
+    "after_first",
+    "after_last",
+    "before_first",
+    "before_last",
+    "lower",
+    "upper",
+];
+
+/// Words that name a credential, compared without case, `-` or `_`.
+const CREDENTIAL_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "apikey",
+    "servicekey",
+    "accesskey",
+    "privatekey",
+    "credential",
+    "authorization",
+    "bearer",
+    "token",
+];
+
+/// Endings that name something about a credential, not the credential.
+const NOT_CREDENTIAL_ENDINGS: &[&str] = &[
+    "type", "id", "ids", "name", "names", "count", "kind", "url", "uri", "expiry", "expires",
+    "scope", "scopes", "header", "length", "required", "set", "present",
+];
+
+fn credential_name(name: &str) -> bool {
+    let norm: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    CREDENTIAL_WORDS.iter().any(|w| norm.contains(w))
+        && !NOT_CREDENTIAL_ENDINGS.iter().any(|e| norm.ends_with(e))
+}
+
+fn is_digest(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn is_action(e: &Expr) -> bool {
+    matches!(&e.kind, ExprKind::Name(id) if id.name == "action")
+}
+
+fn statement_name(d: &crate::ast::Decide) -> String {
+    match &d.label {
+        Some(label) => format!("statement `{}`", label.name),
+        None => format!("this `{}` statement", d.outcome),
+    }
+}
