@@ -348,7 +348,11 @@ fn pragmas_of(source: &Source, anchors: &[Span]) -> (Vec<Pragma>, Vec<Finding>) 
                             Some(code) => problems.push(pragma_problem(
                                 source,
                                 span,
-                                format!("{} cannot be {level:?}ed: it makes the policy unusable", code.code()).to_lowercase(),
+                                format!(
+                                    "{} cannot be set to {}: it makes the policy unusable",
+                                    code.code(),
+                                    format!("{level:?}").to_lowercase()
+                                ),
                                 "only lints (PCL3xx) can change severity; fix the error instead",
                             )),
                             None => problems.push(pragma_problem(

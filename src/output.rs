@@ -173,7 +173,7 @@ fn sarif(report: &Report) -> Json {
                     "locations".into(),
                     json!([{
                         "physicalLocation": {
-                            "artifactLocation": { "uri": uri(file), "uriBaseId": "%SRCROOT%" },
+                            "artifactLocation": { "uri": uri(file) },
                             "region": {
                                 "startLine": p.start.0,
                                 "startColumn": p.start.1,
