@@ -168,7 +168,24 @@ pub(crate) fn binary(op: BinOp, lhs: &Ty, rhs: &Ty, span: Span) -> Result<Ty, Bo
             }
             Ok(Ty::Bool)
         }
-        BinOp::Matches => Ok(Ty::Bool),
+        BinOp::Matches => match (lhs, rhs) {
+            (Ty::Any | Ty::Null | Ty::Str | Ty::Uuid, Ty::Pattern) | (_, Ty::Any) => Ok(Ty::Bool),
+            (t, Ty::Pattern) => Err(mismatch(
+                span,
+                format!("a pattern matches text, found {t}"),
+                "not text".into(),
+                "apply the pattern to a string, such as `string(x) matches re\"...\"`",
+            )),
+            (_, t @ (Ty::Bool | Ty::Int | Ty::Number)) => Err(mismatch(
+                span,
+                format!(
+                    "`matches` needs a principal descriptor or a pattern on its right, found {t}"
+                ),
+                format!("{t}"),
+                "write `principal matches role:admin` or `text matches re\"...\"`",
+            )),
+            _ => Ok(Ty::Bool),
+        },
         BinOp::Coalesce => Ok(if matches!(lhs, Ty::Null) {
             rhs.clone()
         } else {

@@ -8,7 +8,8 @@
 //! option or by a pragma.
 
 use crate::ast::{
-    BinOp, Expr, ExprKind, File, Item, PolicyDecl, PrincipalValue, Span, Stmt, TemplatePart,
+    ActionClass, BinOp, Expr, ExprKind, File, Item, PolicyDecl, PrincipalValue, Span, Stmt,
+    TemplatePart,
 };
 use crate::bundle;
 use crate::diagnostics::{Code, Finding, Severity, Source};
@@ -680,12 +681,16 @@ impl<'a> Linter<'a> {
     }
 
     fn file(&mut self, file: &'a File) {
-        let mut declared: HashMap<&str, Span> = HashMap::new();
+        let mut declared: HashMap<&str, (Span, ActionClass)> = HashMap::new();
         for item in &file.items {
             match item {
-                Item::Actions { names, .. } => {
+                Item::Actions { names, class, .. } => {
                     for name in names {
-                        if let Some(first) = declared.insert(&name.name, name.span) {
+                        // Two classes for one action is PCL214, not a duplicate.
+                        if let Some((first, _)) = declared
+                            .insert(&name.name, (name.span, *class))
+                            .filter(|(_, c)| c == class)
+                        {
                             self.report(
                                 Finding::new(
                                     Code::DuplicateEntry,
@@ -1259,5 +1264,97 @@ fn statement_name(d: &crate::ast::Decide) -> String {
     match &d.label {
         Some(label) => format!("statement `{}`", label.name),
         None => format!("this `{}` statement", d.outcome),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(text: &str) -> Vec<&'static str> {
+        check_source("t.pcl", text, &Options::default())
+            .findings
+            .iter()
+            .map(|f| f.code.code())
+            .collect()
+    }
+
+    #[test]
+    fn credential_names_skip_what_describes_a_credential() {
+        for yes in [
+            "password",
+            "X-API-Key",
+            "Authorization",
+            "refresh_token",
+            "client-secret",
+        ] {
+            assert!(credential_name(yes), "{yes}");
+        }
+        for no in [
+            "token_type",
+            "api_key_id",
+            "key",
+            "name",
+            "secret_name",
+            "roles",
+        ] {
+            assert!(!credential_name(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn comments_skip_strings_interpolations_and_regexes() {
+        let text = "let a = \"// not {b} {{ here\" // one\nlet r = re\"a//b\" // two";
+        let found: Vec<&str> = comments(text).into_iter().map(|(_, c)| c).collect();
+        assert_eq!(found, ["// one", "// two"]);
+    }
+
+    #[test]
+    fn credentials_checked_in_constant_time_or_for_presence_are_clean() {
+        let text = "actions: read\npolicy p for read {\n  let key = context.headers[\"X-API-Key\"]\n  \
+                    deny when key == null or key == \"\"\n  allow when secret_eq(key, data.hash)\n}\n";
+        assert_eq!(codes(text), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn folding_stops_at_anything_the_request_decides() {
+        let text = "actions: read\nlet on = true\npolicy p for read {\n  \
+                    allow when on and principal.admin == true\n  \
+                    deny when (on or principal.x == 1) and principal.y == 2\n}\n";
+        assert_eq!(codes(text), Vec::<&str>::new());
+        let text = "actions: read\nlet on = true\npolicy p for read {\n  \
+                    allow when principal.admin == true or on\n}\n";
+        assert_eq!(codes(text), ["PCL304"]);
+    }
+
+    #[test]
+    fn a_local_name_hides_a_constant_of_the_same_name() {
+        let text = "actions: read\nlet flag = false\npolicy p for read {\n  \
+                    allow when any flag in principal.flags: flag == true\n  \
+                    deny when flag\n}\n";
+        assert_eq!(codes(text), ["PCL303"]);
+    }
+
+    #[test]
+    fn open_action_sets_make_no_action_impossible() {
+        let text = "actions: *\npolicy p {\n  allow when action == \"anything\"\n}\n";
+        assert_eq!(codes(text), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn options_refuse_to_lower_load_errors() {
+        let mut options = Options::default();
+        assert!(options.set("PCL206", Level::Allow).is_err());
+        assert!(options.set("PCL206", Level::Deny).is_ok());
+        assert!(options.set("nope", Level::Deny).is_err());
+        assert!(options.set("warnings", Level::Deny).is_ok());
+        assert_eq!(
+            options.severity(Code::UnusedDefinition, None),
+            Some(Severity::Error)
+        );
+        assert_eq!(
+            options.severity(Code::UnusedDefinition, Some(Level::Allow)),
+            None
+        );
     }
 }

@@ -1574,6 +1574,7 @@ impl<'u> Lowerer<'u> {
                         .last()
                         .unwrap_or("")
                         .trim()
+                        .trim_start_matches("error: ")
                         .to_string(),
                 };
                 self.report(
