@@ -50,6 +50,7 @@ pub mod cases;
 mod check;
 pub mod diagnostics;
 mod eval;
+pub mod fmt;
 mod index;
 mod ir;
 mod limits;

@@ -142,14 +142,7 @@ impl Report {
 /// Checks every `.pcl` file under `paths` (files are taken as given,
 /// folders searched recursively). Fails only when a path cannot be read.
 pub fn check_paths(paths: &[PathBuf], options: &Options) -> Result<Report, String> {
-    let mut files = Vec::new();
-    for path in paths {
-        collect(path, &mut files)?;
-    }
-    if files.is_empty() {
-        let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        return Err(format!("no .pcl files under {}", list.join(", ")));
-    }
+    let files = policy_files(paths)?;
     let loads = files
         .iter()
         .map(|path| Load::new(bundle::load_file(path, &options.limits), &options.limits))
@@ -166,6 +159,21 @@ pub fn check_source(name: &str, text: &str, options: &Options) -> Report {
         &options.limits,
     );
     finish(vec![load], 1, options)
+}
+
+/// The policy files under `paths`: files as given, folders searched
+/// recursively for `.pcl` files, in sorted order. An error names a path
+/// that cannot be read, or says that there is nothing to work on.
+pub fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        collect(path, &mut files)?;
+    }
+    if files.is_empty() {
+        let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(format!("no .pcl files under {}", list.join(", ")));
+    }
+    Ok(files)
 }
 
 fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
@@ -516,7 +524,7 @@ pub(crate) fn comments(text: &str) -> Vec<(usize, &str)> {
 // ---------------------------------------------------------------- walking
 
 /// Calls `f` on every expression in the file, outermost first.
-fn for_each_expr<'a>(file: &'a File, f: &mut impl FnMut(&'a Expr)) {
+pub(crate) fn for_each_expr<'a>(file: &'a File, f: &mut impl FnMut(&'a Expr)) {
     for item in &file.items {
         match item {
             Item::Undeclared {

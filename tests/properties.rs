@@ -380,6 +380,22 @@ proptest! {
     }
 
     #[test]
+    fn formatting_keeps_meaning_and_is_idempotent(src in prop_oneof![policy(), token_soup()]) {
+        // `format_source` itself refuses output that parses differently
+        // or loses a comment, so success means the meaning was kept.
+        match portcullis::fmt::format_source("p.pcl", &src) {
+            Ok(once) => {
+                let twice = portcullis::fmt::format_source("p.pcl", &once).ok();
+                prop_assert_eq!(twice, Some(once));
+            }
+            Err(e) => prop_assert!(
+                portcullis::syntax::parse(&src).is_err(),
+                "text that parses was refused: {}", e.summary()
+            ),
+        }
+    }
+
+    #[test]
     fn bundles_decide_any_request_fail_closed((request, data) in bundle_request()) {
         let (Ok(r), Ok(d)) = (Request::from_json(&request), Data::from_json(&data)) else {
             return Ok(());

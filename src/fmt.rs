@@ -1,0 +1,575 @@
+//! `portcullis fmt`: one canonical layout for policy files.
+//!
+//! Input: policy text. Output: the same policy laid out canonically, or the
+//! reason it cannot be. The formatter works on tokens, not on the tree: it
+//! keeps the author's line breaks (as gofmt does) and comments, and decides
+//! indentation, spacing, blank lines and the column of trailing comments.
+//! Invariants: the output parses to the same tree as the input (checked on
+//! every run; a difference is an error, never written) with the same
+//! comments in the same order, and formatting it again changes nothing.
+
+use crate::ast::Span;
+use crate::diagnostics::{Code, Finding, PolicyError, Source};
+use crate::syntax;
+
+/// Spaces per indentation level.
+const INDENT: usize = 2;
+
+/// Lays `text` out canonically. Text that does not parse is refused with
+/// its parse findings; it is never reformatted.
+pub fn format_source(name: &str, text: &str) -> Result<String, PolicyError> {
+    let source = Source::new(name, text);
+    let tree = syntax::parse(text).map_err(|findings| PolicyError {
+        findings: findings.into_iter().map(|f| f.in_source(&source)).collect(),
+    })?;
+    // `user:14` and a record field `a:1` look alike to a lexer; the tree
+    // knows which colons belong to principal literals.
+    let mut principals = std::collections::HashSet::new();
+    crate::lint::for_each_expr(&tree, &mut |e| {
+        if let crate::ast::ExprKind::Principal { .. } = e.kind {
+            principals.insert(e.span.start);
+        }
+    });
+    let tokens = lex(text, &principals)
+        .map_err(|span| refuse(&source, span, "this text cannot be split into tokens"))?;
+    let formatted = layout(&tokens);
+    let same_tree =
+        syntax::parse(&formatted).is_ok_and(|again| without_spans(&again) == without_spans(&tree));
+    let same_comments = comment_texts(text) == comment_texts(&formatted);
+    if !(same_tree && same_comments) {
+        return Err(refuse(
+            &source,
+            Span::new(0, 0),
+            "formatting would change what this file means, so it is left as it is",
+        ));
+    }
+    Ok(formatted)
+}
+
+fn refuse(source: &Source, span: Span, message: &str) -> PolicyError {
+    PolicyError {
+        findings: vec![Finding::new(Code::SyntaxError, span, message)
+            .label("here")
+            .help("this is a bug in the formatter; please report it with the file")
+            .in_source(source)],
+    }
+}
+
+/// The tree's debug form with every span removed: equal trees print equal.
+fn without_spans(file: &crate::ast::File) -> String {
+    let text = format!("{file:?}");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("Span { start: ") {
+        out.push_str(rest.get(..at).unwrap_or(""));
+        let after = rest.get(at..).unwrap_or("");
+        let end = after.find('}').map_or(after.len(), |i| i + 1);
+        rest = after.get(end..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+fn comment_texts(text: &str) -> Vec<&str> {
+    crate::lint::comments(text)
+        .into_iter()
+        .map(|(_, c)| c.trim_end())
+        .collect()
+}
+
+// ---------------------------------------------------------------- tokens
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A name, keyword, number or action name piece.
+    Word,
+    /// A string, regex or principal literal: printed as written.
+    Literal,
+    /// `// ...`.
+    Comment,
+    Open,
+    Close,
+    /// `,`.
+    Comma,
+    /// `:`.
+    Colon,
+    /// `.`.
+    Dot,
+    /// `?` (an optional or nullable mark in a shape).
+    Question,
+    /// Operators and other punctuation: `==`, `??`, `=>`, `|`, `*`, `=`, ...
+    Op,
+}
+
+#[derive(Clone, Debug)]
+struct Token<'t> {
+    kind: Kind,
+    text: &'t str,
+    /// Line breaks between the previous token and this one.
+    breaks: usize,
+}
+
+/// Splits policy text into tokens; `Err` holds the span of a character
+/// the language has no use for.
+fn lex<'t>(
+    text: &'t str,
+    principals: &std::collections::HashSet<usize>,
+) -> Result<Vec<Token<'t>>, Span> {
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    let mut breaks = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b.is_ascii_whitespace() {
+            breaks += usize::from(b == b'\n');
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let kind = match b {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = text
+                    .get(i..)
+                    .and_then(|t| t.find('\n'))
+                    .map_or(text.len(), |n| i + n);
+                Kind::Comment
+            }
+            b'"' => {
+                i = end_of_string(text, i);
+                Kind::Literal
+            }
+            b'r' if bytes.get(i + 1) == Some(&b'e') && bytes.get(i + 2) == Some(&b'"') => {
+                i = end_of_regex(bytes, i + 2);
+                Kind::Literal
+            }
+            b'-' if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                i = end_of_word(bytes, i + 1);
+                Kind::Word
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' => {
+                i = end_of_word(bytes, i);
+                // `user:14`, `role:"Trust Admin"`, `account:{x}`.
+                if principals.contains(&start) {
+                    i = end_of_principal_value(text, i + 1);
+                    Kind::Literal
+                } else {
+                    Kind::Word
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                i += 1;
+                Kind::Open
+            }
+            b')' | b']' | b'}' => {
+                i += 1;
+                Kind::Close
+            }
+            b',' => {
+                i += 1;
+                Kind::Comma
+            }
+            b':' => {
+                i += 1;
+                Kind::Colon
+            }
+            b'.' => {
+                i += 1;
+                Kind::Dot
+            }
+            b'?' if bytes.get(i + 1) == Some(&b'?') => {
+                i += 2;
+                Kind::Op
+            }
+            b'?' => {
+                i += 1;
+                Kind::Question
+            }
+            b'=' | b'!' | b'<' | b'>' if bytes.get(i + 1) == Some(&b'=') => {
+                i += 2;
+                Kind::Op
+            }
+            b'=' if bytes.get(i + 1) == Some(&b'>') => {
+                i += 2;
+                Kind::Op
+            }
+            b'=' | b'<' | b'>' | b'|' | b'*' => {
+                i += 1;
+                Kind::Op
+            }
+            _ => {
+                let len = text
+                    .get(i..)
+                    .and_then(|t| t.chars().next())
+                    .map_or(1, char::len_utf8);
+                return Err(Span::new(i, i + len));
+            }
+        };
+        tokens.push(Token {
+            kind,
+            text: text.get(start..i).unwrap_or(""),
+            breaks,
+        });
+        breaks = 0;
+    }
+    Ok(tokens)
+}
+
+fn end_of_word(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(&c) = bytes.get(i) {
+        let inner_hyphen = c == b'-'
+            && bytes
+                .get(i + 1)
+                .is_some_and(|n| n.is_ascii_alphanumeric() || *n == b'_');
+        if c.is_ascii_alphanumeric() || c == b'_' || inner_hyphen {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    i
+}
+
+/// The end of a string starting at `start` (its opening quote), past
+/// escapes and `{...}` interpolations (which may hold strings themselves).
+fn end_of_string(text: &str, start: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = start + 1;
+    while let Some(&c) = bytes.get(i) {
+        match c {
+            b'\\' => i += 2,
+            b'{' if bytes.get(i + 1) == Some(&b'{') => i += 2,
+            b'}' if bytes.get(i + 1) == Some(&b'}') => i += 2,
+            b'{' => i = end_of_braces(text, i),
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    text.len()
+}
+
+/// The end of a `{...}` interpolation starting at `start`.
+fn end_of_braces(text: &str, start: usize) -> usize {
+    let bytes = text.as_bytes();
+    let (mut i, mut depth) = (start, 0usize);
+    while let Some(&c) = bytes.get(i) {
+        match c {
+            b'{' => depth += 1,
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            b'"' => {
+                i = end_of_string(text, i);
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    text.len()
+}
+
+fn end_of_regex(bytes: &[u8], quote: usize) -> usize {
+    let mut i = quote + 1;
+    while let Some(&c) = bytes.get(i) {
+        match c {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+fn end_of_principal_value(text: &str, i: usize) -> usize {
+    let bytes = text.as_bytes();
+    match bytes.get(i) {
+        Some(b'"') => end_of_string(text, i),
+        Some(b'{') => end_of_braces(text, i),
+        _ => {
+            let mut j = i;
+            while bytes
+                .get(j)
+                .is_some_and(|c| c.is_ascii_alphanumeric() || b"_-.@*+".contains(c))
+            {
+                j += 1;
+            }
+            j
+        }
+    }
+}
+
+// ---------------------------------------------------------------- layout
+
+/// Words after which `(` and `[` open a group or list rather than a call
+/// or an index.
+fn is_keyword(word: &str) -> bool {
+    syntax::RESERVED.contains(&word)
+        || matches!(
+            word,
+            "any" | "all" | "first" | "last" | "count" | "actions" | "open" | "public" | "token"
+        )
+}
+
+/// Binary operators: a line may end or begin with one and continue.
+fn is_operator(t: &Token) -> bool {
+    match t.kind {
+        Kind::Op => t.text != "*",
+        Kind::Word => matches!(
+            t.text,
+            "and" | "or" | "not" | "in" | "like" | "matches" | "when" | "with" | "then" | "else"
+        ),
+        _ => false,
+    }
+}
+
+/// What a bracket holds, which decides what starts a new line inside it.
+#[derive(Clone, Copy, PartialEq)]
+enum Holds {
+    /// Top level: items.
+    Items,
+    /// A policy or `authenticate` block: statements.
+    Statements,
+    /// Anything else: expressions, fields, kinds.
+    Expressions,
+}
+
+struct Frame {
+    holds: Holds,
+    /// Indent level of the line that opened the bracket.
+    opened_at: usize,
+}
+
+const ITEM_WORDS: &[&str] = &[
+    "import",
+    "actions",
+    "open",
+    "public",
+    "token",
+    "undeclared",
+    "principals",
+    "request",
+    "data",
+    "let",
+    "rule",
+    "authenticate",
+    "policy",
+    "override",
+];
+
+const STATEMENT_WORDS: &[&str] = &["let", "claims", "allow", "deny", "unauthenticated"];
+
+/// Whether the line starting at `tokens[0]` starts an entry of `holds`
+/// rather than continuing the one before it.
+fn starts_entry(holds: Holds, tokens: &[Token], previous: Option<&Token>) -> bool {
+    let Some(first) = tokens.first() else {
+        return true;
+    };
+    match holds {
+        Holds::Items => first.kind == Kind::Word && ITEM_WORDS.contains(&first.text),
+        Holds::Statements => {
+            let label =
+                first.kind == Kind::Word && tokens.get(1).is_some_and(|t| t.kind == Kind::Colon);
+            label || (first.kind == Kind::Word && STATEMENT_WORDS.contains(&first.text))
+        }
+        Holds::Expressions => {
+            let ends_open = previous.is_some_and(|p| {
+                is_operator(p) || matches!(p.kind, Kind::Colon) || p.text == "=" || p.text == "=>"
+            });
+            let begins_joined = is_operator(first)
+                || matches!(first.kind, Kind::Dot)
+                || (first.kind == Kind::Word && first.text == "for");
+            !(ends_open || begins_joined)
+        }
+    }
+}
+
+/// The text between two tokens on one line.
+fn gap(prev: &Token, cur: &Token) -> &'static str {
+    use Kind::*;
+    match (prev.kind, cur.kind) {
+        (_, Comment) => "  ",
+        (_, Comma | Colon | Question) => "",
+        (Open, Close) => "",
+        (_, Close) if cur.text == "}" => " ",
+        (_, Close) => "",
+        (Dot, _) => "",
+        // `.id` after `==` or `in` is a path relative to the caller.
+        (Op, Dot) => " ",
+        (Word, Dot) if prev.text == "in" => " ",
+        (_, Dot) => "",
+        (Open, _) if prev.text == "{" => " ",
+        (Open, _) => "",
+        (Comma | Colon, _) => " ",
+        (Word, Open) if cur.text != "{" && !is_keyword(prev.text) => "",
+        (Literal | Close, Open) if cur.text != "{" => "",
+        _ => " ",
+    }
+}
+
+struct Line<'t> {
+    indent: usize,
+    /// Blank lines before it (0 or 1).
+    blank: bool,
+    code: String,
+    comment: Option<&'t str>,
+}
+
+fn layout(tokens: &[Token]) -> String {
+    // Group tokens into source lines.
+    let mut source_lines: Vec<(usize, Vec<Token>)> = Vec::new();
+    for t in tokens {
+        match source_lines.last_mut() {
+            Some((_, line)) if t.breaks == 0 => line.push(t.clone()),
+            _ => source_lines.push((t.breaks, vec![t.clone()])),
+        }
+    }
+    let mut frames = vec![Frame {
+        holds: Holds::Items,
+        opened_at: 0,
+    }];
+    let mut lines: Vec<Line> = Vec::new();
+    let mut previous_code: Option<Token> = None;
+    // The item keyword the current top-level item started with.
+    let mut item_word = "";
+    // Whether the last line written ends with an opening bracket.
+    let mut last_ends_open = false;
+    for (breaks, toks) in &source_lines {
+        let Some(first) = toks.first() else { continue };
+        let frame = frames
+            .last()
+            .map_or((Holds::Items, 0), |f| (f.holds, f.opened_at));
+        let inner = if frames.len() == 1 { 0 } else { frame.1 + 1 };
+        let indent = if first.kind == Kind::Close {
+            frame.1
+        } else if first.kind == Kind::Comment || starts_entry(frame.0, toks, previous_code.as_ref())
+        {
+            inner
+        } else {
+            inner + 1
+        };
+        if frames.len() == 1 && first.kind == Kind::Word && ITEM_WORDS.contains(&first.text) {
+            item_word = first.text;
+        }
+        // No blank line at the start of the file or of a bracket, or
+        // before a closing bracket.
+        let after_open = lines.is_empty() || last_ends_open;
+        let blank = *breaks > 1 && !after_open && first.kind != Kind::Close;
+        let mut code = String::new();
+        let mut comment = None;
+        let mut prev: Option<&Token> = None;
+        for t in toks {
+            if t.kind == Kind::Comment {
+                comment = Some(t.text.trim_end());
+                continue;
+            }
+            if let Some(p) = prev {
+                code.push_str(gap(p, t));
+            }
+            code.push_str(t.text);
+            match t.kind {
+                Kind::Open => {
+                    let holds = if t.text == "{"
+                        && frames.len() == 1
+                        && matches!(item_word, "policy" | "override" | "authenticate")
+                    {
+                        Holds::Statements
+                    } else {
+                        Holds::Expressions
+                    };
+                    frames.push(Frame {
+                        holds,
+                        opened_at: indent,
+                    });
+                }
+                Kind::Close if frames.len() > 1 => {
+                    frames.pop();
+                }
+                _ => {}
+            }
+            prev = Some(t);
+            previous_code = Some(t.clone());
+        }
+        last_ends_open = prev.is_some_and(|p| p.kind == Kind::Open) && comment.is_none();
+        lines.push(Line {
+            indent,
+            blank,
+            code,
+            comment,
+        });
+    }
+    render(&lines)
+}
+
+/// Writes the lines, aligning the trailing comments of consecutive lines.
+fn render(lines: &[Line]) -> String {
+    let width = |l: &Line| l.indent * INDENT + l.code.chars().count();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < lines.len() {
+        // A run of consecutive lines that all carry code and a trailing comment.
+        let mut end = i;
+        while lines
+            .get(end)
+            .is_some_and(|l| !l.code.is_empty() && l.comment.is_some() && (end == i || !l.blank))
+        {
+            end += 1;
+        }
+        let end = end.max(i + 1);
+        let run = lines.get(i..end).unwrap_or_default();
+        let column = run.iter().map(width).max().unwrap_or(0);
+        for l in run {
+            if l.blank {
+                out.push('\n');
+            }
+            out.push_str(&" ".repeat(l.indent * INDENT));
+            out.push_str(&l.code);
+            if let Some(c) = l.comment {
+                if !l.code.is_empty() {
+                    out.push_str(&" ".repeat(column.saturating_sub(width(l)) + 2));
+                }
+                out.push_str(c);
+            }
+            out.push('\n');
+        }
+        i = end;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(text: &str) -> String {
+        match format_source("t.pcl", text) {
+            Ok(s) => s,
+            Err(e) => panic!("{}", e.summary()),
+        }
+    }
+
+    #[test]
+    fn spacing_and_indentation_are_canonical() {
+        let messy = "actions:read,write\n\n\n\npolicy   p for read,write in order{\n\
+                     admin: allow when principal.roles[0]==\"admin\"\n\
+                     deny \"no\" when(principal==null)or not(true)\n\
+                     }\n";
+        assert_eq!(
+            fmt(messy),
+            "actions: read, write\n\npolicy p for read, write in order {\n  \
+             admin: allow when principal.roles[0] == \"admin\"\n  \
+             deny \"no\" when (principal == null) or not (true)\n}\n"
+        );
+    }
+
+    #[test]
+    fn continuation_lines_take_one_more_level() {
+        let messy = "rule r(x) =\nany n in x.roles: n == \"a\"\n   or n == \"b\"\n";
+        assert_eq!(
+            fmt(messy),
+            "rule r(x) =\n  any n in x.roles: n == \"a\"\n  or n == \"b\"\n"
+        );
+    }
+}
