@@ -342,23 +342,6 @@ struct Frame {
     opened_at: usize,
 }
 
-const ITEM_WORDS: &[&str] = &[
-    "import",
-    "actions",
-    "open",
-    "public",
-    "token",
-    "undeclared",
-    "principals",
-    "request",
-    "data",
-    "let",
-    "rule",
-    "authenticate",
-    "policy",
-    "override",
-];
-
 const STATEMENT_WORDS: &[&str] = &["let", "claims", "allow", "deny", "unauthenticated"];
 
 /// Whether the line starting at `tokens[0]` starts an entry of `holds`
@@ -368,7 +351,7 @@ fn starts_entry(holds: Holds, tokens: &[Token], previous: Option<&Token>) -> boo
         return true;
     };
     match holds {
-        Holds::Items => first.kind == Kind::Word && ITEM_WORDS.contains(&first.text),
+        Holds::Items => first.kind == Kind::Word && syntax::ITEM_STARTS.contains(&first.text),
         Holds::Statements => {
             let label =
                 first.kind == Kind::Word && tokens.get(1).is_some_and(|t| t.kind == Kind::Colon);
@@ -450,7 +433,10 @@ fn layout(tokens: &[Token]) -> String {
         } else {
             inner + 1
         };
-        if frames.len() == 1 && first.kind == Kind::Word && ITEM_WORDS.contains(&first.text) {
+        if frames.len() == 1
+            && first.kind == Kind::Word
+            && syntax::ITEM_STARTS.contains(&first.text)
+        {
             item_word = first.text;
         }
         // No blank line at the start of the file or of a bracket, or

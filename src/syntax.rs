@@ -175,8 +175,8 @@ pub fn parse_with_limits(
 const MAX_SYNTAX_ERRORS: usize = 20;
 
 /// Words that start a top-level item; recovery resumes at a line that starts
-/// with one of them in the first column.
-const ITEM_STARTS: &[&str] = &[
+/// with one of them in the first column (and the formatter starts items there).
+pub(crate) const ITEM_STARTS: &[&str] = &[
     "import",
     "actions",
     "open",
