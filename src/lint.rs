@@ -638,7 +638,9 @@ struct Linter<'a> {
     /// Local names in scope: they hide the file-level ones.
     locals: Vec<String>,
     /// The actions the statements being linted can run for.
-    current_actions: Option<Vec<&'a str>>,
+    /// The policy whose statements are being linted (`None`: a rule, a
+    /// let or `authenticate`, which run for any action).
+    current_policy: Option<&'a PolicyDecl>,
     findings: Vec<Finding>,
 }
 
@@ -652,7 +654,7 @@ impl<'a> Linter<'a> {
             consts: HashMap::new(),
             credentials: HashSet::new(),
             locals: Vec::new(),
-            current_actions: None,
+            current_policy: None,
             findings: Vec::new(),
         };
         for item in units.iter().flat_map(|u| &u.file.items) {
@@ -718,12 +720,12 @@ impl<'a> Linter<'a> {
                 Item::Const { name, value, .. } => {
                     self.unused(&name.name, name.span, "let");
                     self.clear_text_binding(&name.name, value);
-                    self.current_actions = None;
+                    self.current_policy = None;
                     self.expr(value);
                 }
                 Item::Rule(rule) => {
                     self.unused(&rule.name.name, rule.name.span, "rule");
-                    self.current_actions = None;
+                    self.current_policy = None;
                     let mark = self.locals.len();
                     self.locals
                         .extend(rule.params.iter().map(|p| p.name.clone()));
@@ -731,11 +733,11 @@ impl<'a> Linter<'a> {
                     self.locals.truncate(mark);
                 }
                 Item::Authenticate { body, .. } => {
-                    self.current_actions = self.known_actions(None);
+                    self.current_policy = None;
                     self.block(body, true);
                 }
                 Item::Policy(policy) => {
-                    self.current_actions = self.known_actions(Some(policy));
+                    self.current_policy = Some(policy);
                     self.block(&policy.body, policy.ordered);
                 }
                 _ => {}
@@ -743,12 +745,15 @@ impl<'a> Linter<'a> {
         }
     }
 
-    /// The actions a policy can run for, when they are known.
-    fn known_actions(&self, policy: Option<&PolicyDecl>) -> Option<Vec<&'a str>> {
+    /// The actions the current statements can run for, when they are
+    /// known. Computed only when a lint needs it: most statements never
+    /// test the action, and expanding globs per policy would cost
+    /// policies × actions.
+    fn actions_here(&self) -> Option<Vec<&'a str>> {
         if self.open_set {
             return None;
         }
-        match policy {
+        match self.current_policy {
             Some(p) if !p.actions.is_empty() => Some(
                 self.actions
                     .iter()
@@ -1072,7 +1077,7 @@ impl<'a> Linter<'a> {
                 }
             }
             (BinOp::Like, ExprKind::Str(glob)) => {
-                if let Some(actions) = &self.current_actions {
+                if let Some(actions) = self.actions_here() {
                     if !actions.iter().any(|a| glob_match(glob, a)) {
                         let list = actions.join(", ");
                         self.report(
@@ -1092,7 +1097,7 @@ impl<'a> Linter<'a> {
     }
 
     fn impossible_action(&mut self, name: &str, span: Span, effect: &str) {
-        let Some(actions) = &self.current_actions else {
+        let Some(actions) = self.actions_here() else {
             return;
         };
         if actions.contains(&name) {
