@@ -380,6 +380,16 @@ proptest! {
     }
 
     #[test]
+    fn check_reports_instead_of_panicking(src in prop_oneof![policy(), token_soup(), "\\PC{0,200}"]) {
+        let options = portcullis::lint::Options::default();
+        let report = portcullis::lint::check_source("p.pcl", &src, &options);
+        // Text the library refuses is never reported clean by `check`.
+        if PolicySet::from_source(&src).is_err() {
+            prop_assert!(report.errors() > 0, "check passed text the library refuses");
+        }
+    }
+
+    #[test]
     fn formatting_keeps_meaning_and_is_idempotent(src in prop_oneof![policy(), token_soup()]) {
         // `format_source` itself refuses output that parses differently
         // or loses a comment, so success means the meaning was kept.
