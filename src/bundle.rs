@@ -30,7 +30,9 @@ pub(crate) fn load_file(path: &Path, limits: &Limits) -> (Vec<Unit>, Vec<Finding
                 Span::default(),
                 format!("cannot read `{}`: {err}", path.display()),
             )
-            .help("check the path"),
+            .label("this file")
+            .help("check the path, and that the file is UTF-8 text")
+            .in_source(&Source::new(path.display().to_string(), "")),
         ),
     }
     (loader.units, loader.findings)

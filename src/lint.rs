@@ -790,6 +790,13 @@ impl<'a> Linter<'a> {
                 }
             });
         }
+        // The block's lets hide file-level names of the same name in every
+        // condition of the block, so they are in scope before folding.
+        for stmt in body {
+            if let Stmt::Let { name, .. } = stmt {
+                self.locals.push(name.name.clone());
+            }
+        }
         // Unconditional refusals, for unordered blocks; the first
         // unconditional statement, for ordered ones.
         let always: Vec<(&crate::ast::Decide, Span)> = body
@@ -990,8 +997,13 @@ impl<'a> Linter<'a> {
             return;
         }
         let pairs = [(left, right), (right, left)];
+        // A literal glob or regex after `like`/`matches` is a format check
+        // (`auth like "Bearer *"`), not a secret.
+        let pattern_check = matches!(op, BinOp::Like | BinOp::Matches)
+            && matches!(&right.kind, ExprKind::Str(_) | ExprKind::Regex(_));
         let Some((secret, other)) = pairs.into_iter().find(|(s, o)| {
-            self.is_credential(s)
+            !pattern_check
+                && self.is_credential(s)
                 && !matches!(&o.kind, ExprKind::Null)
                 && !matches!(&o.kind, ExprKind::Str(t) if t.is_empty())
         }) else {
@@ -1346,6 +1358,23 @@ mod tests {
                     allow when any flag in principal.flags: flag == true\n  \
                     deny when flag\n}\n";
         assert_eq!(codes(text), ["PCL303"]);
+    }
+
+    #[test]
+    fn a_scheme_check_on_a_credential_is_not_a_secret() {
+        let text = "actions: read\npolicy p for read {\n  \
+                    allow when context.headers[\"Authorization\"] like \"Bearer *\" \
+                    and secret_eq(strip_prefix(context.headers[\"Authorization\"], \"Bearer \"), data.h)\n}\n";
+        assert_eq!(codes(text), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn a_block_let_hides_a_file_level_constant_in_every_condition() {
+        let text = "actions: read\nlet closed = true\npolicy p for read {\n  \
+                    deny \"closed\" when closed\n  let closed = resource.closed == true\n  \
+                    allow when principal != null\n}\n";
+        // No PCL302: `closed` in the block is the block's let, not `true`.
+        assert_eq!(codes(text), Vec::<&str>::new());
     }
 
     #[test]

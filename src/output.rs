@@ -206,7 +206,15 @@ fn sarif(report: &Report) -> Json {
 
 /// A path as a relative URI: forward slashes, no leading `./`.
 fn uri(path: &str) -> String {
-    let path = path.replace('\\', "/");
+    // Code scanning places results by paths relative to the repository:
+    // an absolute path under the working folder is made relative.
+    let relative = std::env::current_dir().ok().and_then(|cwd| {
+        std::path::Path::new(path)
+            .strip_prefix(cwd)
+            .ok()
+            .map(|p| p.display().to_string())
+    });
+    let path = relative.as_deref().unwrap_or(path).replace('\\', "/");
     path.strip_prefix("./").unwrap_or(&path).replace(' ', "%20")
 }
 
