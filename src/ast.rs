@@ -1,7 +1,8 @@
 //! The abstract syntax tree of one policy file.
 //!
 //! Input: built by `syntax.rs` from pest's parse tree. Output: read by
-//! `check.rs` and `lower.rs`, and printed back by `fmt.rs`.
+//! `check.rs`, `lower.rs`, `lint.rs` and `fmt.rs` (which walk it with
+//! [`for_each_expr`] and [`children`] at the end of this file).
 //! Invariant: every node carries the byte span of its source text, and every
 //! span lies inside the file it came from.
 
@@ -517,5 +518,98 @@ impl Quantifier {
             Quantifier::Last => "last",
             Quantifier::Count => "count",
         }
+    }
+}
+
+// ---------------------------------------------------------------- walking
+
+/// Calls `f` on every expression in the file, outermost first.
+pub(crate) fn for_each_expr<'a>(file: &'a File, f: &mut impl FnMut(&'a Expr)) {
+    for item in &file.items {
+        match item {
+            Item::Undeclared {
+                reason: Some(e), ..
+            } => walk(e, f),
+            Item::Const { value, .. } => walk(value, f),
+            Item::Rule(rule) => walk(&rule.body, f),
+            Item::Authenticate { body, .. } => body.iter().for_each(|s| walk_stmt(s, f)),
+            Item::Policy(p) => p.body.iter().for_each(|s| walk_stmt(s, f)),
+            _ => {}
+        }
+    }
+}
+
+/// Calls `f` on every expression of a statement, outermost first.
+pub(crate) fn walk_stmt<'a>(stmt: &'a Stmt, f: &mut impl FnMut(&'a Expr)) {
+    match stmt {
+        Stmt::Let { value, .. } | Stmt::Claims { value, .. } => walk(value, f),
+        Stmt::Decide(d) => {
+            for e in [&d.reason, &d.when, &d.with].into_iter().flatten() {
+                walk(e, f);
+            }
+        }
+    }
+}
+
+/// Calls `f` on `e` and every expression inside it, outermost first.
+pub(crate) fn walk<'a>(e: &'a Expr, f: &mut impl FnMut(&'a Expr)) {
+    f(e);
+    for child in children(e) {
+        walk(child, f);
+    }
+}
+
+/// The expressions directly inside `e`.
+pub(crate) fn children(e: &Expr) -> Vec<&Expr> {
+    match &e.kind {
+        ExprKind::Null
+        | ExprKind::Bool(_)
+        | ExprKind::Int(_)
+        | ExprKind::Str(_)
+        | ExprKind::Regex(_)
+        | ExprKind::Name(_) => Vec::new(),
+        ExprKind::Template(parts) => parts
+            .iter()
+            .filter_map(|p| match p {
+                TemplatePart::Expr(e) => Some(e),
+                TemplatePart::Text(_) => None,
+            })
+            .collect(),
+        ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Call(_, items) => {
+            items.iter().collect()
+        }
+        ExprKind::Record(fields) => fields.iter().map(|(_, v)| v).collect(),
+        ExprKind::Principal { value, .. } => match value {
+            PrincipalValue::Expr(e) => vec![e],
+            PrincipalValue::Text(_) => Vec::new(),
+        },
+        ExprKind::Field(e, _) | ExprKind::Not(e) => vec![e],
+        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => vec![a, b],
+        ExprKind::Quantifier { over, body, .. } => vec![over, body],
+        ExprKind::If(a, b, c) => vec![a, b, c],
+        ExprKind::Match(subject, arms) => std::iter::once(&**subject)
+            .chain(arms.iter().flat_map(|arm| {
+                arm.patterns
+                    .iter()
+                    .flatten()
+                    .chain(std::iter::once(&arm.value))
+            }))
+            .collect(),
+        ExprKind::ListComp {
+            elem, over, cond, ..
+        } => [Some(&**elem), Some(&**over), cond.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect(),
+        ExprKind::RecordComp {
+            key,
+            value,
+            over,
+            cond,
+            ..
+        } => [Some(&**key), Some(&**value), Some(&**over), cond.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect(),
     }
 }

@@ -10,6 +10,7 @@
 
 use crate::ast::Span;
 use crate::diagnostics::{Code, Finding, PolicyError, Source};
+use crate::lex::{lex, Kind, Token};
 use crate::syntax;
 
 /// Spaces per indentation level.
@@ -25,7 +26,7 @@ pub fn format_source(name: &str, text: &str) -> Result<String, PolicyError> {
     // `user:14` and a record field `a:1` look alike to a lexer; the tree
     // knows which colons belong to principal literals.
     let mut principals = std::collections::HashSet::new();
-    crate::lint::for_each_expr(&tree, &mut |e| {
+    crate::ast::for_each_expr(&tree, &mut |e| {
         if let crate::ast::ExprKind::Principal { .. } = e.kind {
             principals.insert(e.span.start);
         }
@@ -71,234 +72,10 @@ fn without_spans(file: &crate::ast::File) -> String {
 }
 
 fn comment_texts(text: &str) -> Vec<&str> {
-    crate::lint::comments(text)
+    crate::lex::comments(text)
         .into_iter()
         .map(|(_, c)| c.trim_end())
         .collect()
-}
-
-// ---------------------------------------------------------------- tokens
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    /// A name, keyword, number or action name piece.
-    Word,
-    /// A string, regex or principal literal: printed as written.
-    Literal,
-    /// `// ...`.
-    Comment,
-    Open,
-    Close,
-    /// `,`.
-    Comma,
-    /// `:`.
-    Colon,
-    /// `.`.
-    Dot,
-    /// `?` (an optional or nullable mark in a shape).
-    Question,
-    /// Operators and other punctuation: `==`, `??`, `=>`, `|`, `*`, `=`, ...
-    Op,
-}
-
-#[derive(Clone, Debug)]
-struct Token<'t> {
-    kind: Kind,
-    text: &'t str,
-    /// Line breaks between the previous token and this one.
-    breaks: usize,
-}
-
-/// Splits policy text into tokens; `Err` holds the span of a character
-/// the language has no use for.
-fn lex<'t>(
-    text: &'t str,
-    principals: &std::collections::HashSet<usize>,
-) -> Result<Vec<Token<'t>>, Span> {
-    let bytes = text.as_bytes();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    let mut breaks = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b.is_ascii_whitespace() {
-            breaks += usize::from(b == b'\n');
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let kind = match b {
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i = text
-                    .get(i..)
-                    .and_then(|t| t.find('\n'))
-                    .map_or(text.len(), |n| i + n);
-                Kind::Comment
-            }
-            b'"' => {
-                i = end_of_string(text, i);
-                Kind::Literal
-            }
-            b'r' if bytes.get(i + 1) == Some(&b'e') && bytes.get(i + 2) == Some(&b'"') => {
-                i = end_of_regex(bytes, i + 2);
-                Kind::Literal
-            }
-            b'-' if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
-                i = end_of_word(bytes, i + 1);
-                Kind::Word
-            }
-            c if c.is_ascii_alphanumeric() || c == b'_' => {
-                i = end_of_word(bytes, i);
-                // `user:14`, `role:"Trust Admin"`, `account:{x}`.
-                if principals.contains(&start) {
-                    i = end_of_principal_value(text, i + 1);
-                    Kind::Literal
-                } else {
-                    Kind::Word
-                }
-            }
-            b'(' | b'[' | b'{' => {
-                i += 1;
-                Kind::Open
-            }
-            b')' | b']' | b'}' => {
-                i += 1;
-                Kind::Close
-            }
-            b',' => {
-                i += 1;
-                Kind::Comma
-            }
-            b':' => {
-                i += 1;
-                Kind::Colon
-            }
-            b'.' => {
-                i += 1;
-                Kind::Dot
-            }
-            b'?' if bytes.get(i + 1) == Some(&b'?') => {
-                i += 2;
-                Kind::Op
-            }
-            b'?' => {
-                i += 1;
-                Kind::Question
-            }
-            b'=' | b'!' | b'<' | b'>' if bytes.get(i + 1) == Some(&b'=') => {
-                i += 2;
-                Kind::Op
-            }
-            b'=' if bytes.get(i + 1) == Some(&b'>') => {
-                i += 2;
-                Kind::Op
-            }
-            b'=' | b'<' | b'>' | b'|' | b'*' => {
-                i += 1;
-                Kind::Op
-            }
-            _ => {
-                let len = text
-                    .get(i..)
-                    .and_then(|t| t.chars().next())
-                    .map_or(1, char::len_utf8);
-                return Err(Span::new(i, i + len));
-            }
-        };
-        tokens.push(Token {
-            kind,
-            text: text.get(start..i).unwrap_or(""),
-            breaks,
-        });
-        breaks = 0;
-    }
-    Ok(tokens)
-}
-
-fn end_of_word(bytes: &[u8], mut i: usize) -> usize {
-    while let Some(&c) = bytes.get(i) {
-        let inner_hyphen = c == b'-'
-            && bytes
-                .get(i + 1)
-                .is_some_and(|n| n.is_ascii_alphanumeric() || *n == b'_');
-        if c.is_ascii_alphanumeric() || c == b'_' || inner_hyphen {
-            i += 1;
-        } else {
-            break;
-        }
-    }
-    i
-}
-
-/// The end of a string starting at `start` (its opening quote), past
-/// escapes and `{...}` interpolations (which may hold strings themselves).
-fn end_of_string(text: &str, start: usize) -> usize {
-    let bytes = text.as_bytes();
-    let mut i = start + 1;
-    while let Some(&c) = bytes.get(i) {
-        match c {
-            b'\\' => i += 2,
-            b'{' if bytes.get(i + 1) == Some(&b'{') => i += 2,
-            b'}' if bytes.get(i + 1) == Some(&b'}') => i += 2,
-            b'{' => i = end_of_braces(text, i),
-            b'"' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    text.len()
-}
-
-/// The end of a `{...}` interpolation starting at `start`.
-fn end_of_braces(text: &str, start: usize) -> usize {
-    let bytes = text.as_bytes();
-    let (mut i, mut depth) = (start, 0usize);
-    while let Some(&c) = bytes.get(i) {
-        match c {
-            b'{' => depth += 1,
-            b'}' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return i + 1;
-                }
-            }
-            b'"' => {
-                i = end_of_string(text, i);
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    text.len()
-}
-
-fn end_of_regex(bytes: &[u8], quote: usize) -> usize {
-    let mut i = quote + 1;
-    while let Some(&c) = bytes.get(i) {
-        match c {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    bytes.len()
-}
-
-fn end_of_principal_value(text: &str, i: usize) -> usize {
-    let bytes = text.as_bytes();
-    match bytes.get(i) {
-        Some(b'"') => end_of_string(text, i),
-        Some(b'{') => end_of_braces(text, i),
-        _ => {
-            let mut j = i;
-            while bytes
-                .get(j)
-                .is_some_and(|c| c.is_ascii_alphanumeric() || b"_-.@*+".contains(c))
-            {
-                j += 1;
-            }
-            j
-        }
-    }
 }
 
 // ---------------------------------------------------------------- layout

@@ -53,6 +53,7 @@ mod eval;
 pub mod fmt;
 mod index;
 mod ir;
+mod lex;
 mod limits;
 pub mod lint;
 mod lower;

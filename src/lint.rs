@@ -8,8 +8,8 @@
 //! option or by a pragma.
 
 use crate::ast::{
-    ActionClass, BinOp, Expr, ExprKind, File, Item, PolicyDecl, PrincipalValue, Span, Stmt,
-    TemplatePart,
+    children, for_each_expr, walk_stmt, ActionClass, BinOp, Expr, ExprKind, File, Item, PolicyDecl,
+    PrincipalValue, Span, Stmt,
 };
 use crate::bundle;
 use crate::diagnostics::{Code, Finding, Severity, Source};
@@ -319,7 +319,7 @@ fn pragmas_of(source: &Source, anchors: &[Span]) -> (Vec<Pragma>, Vec<Finding>) 
     let text: &str = &source.text;
     let mut pragmas = Vec::new();
     let mut problems = Vec::new();
-    for (start, comment) in comments(text) {
+    for (start, comment) in crate::lex::comments(text) {
         let body = comment.trim_start_matches('/').trim();
         let Some(rest) = body.strip_prefix(PRAGMA_PREFIX) else {
             continue;
@@ -448,167 +448,6 @@ fn next_code_line(text: &str, at: usize) -> usize {
         offset += line.len() + 1;
     }
     offset.min(text.len())
-}
-
-/// Every `//` comment outside strings and regexes: (offset, text).
-pub(crate) fn comments(text: &str) -> Vec<(usize, &str)> {
-    #[derive(Clone, Copy)]
-    enum Mode {
-        Code { braces: usize },
-        Str,
-        Regex,
-    }
-    let bytes = text.as_bytes();
-    let mut modes = vec![Mode::Code { braces: 0 }];
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let mode = modes.last().copied().unwrap_or(Mode::Code { braces: 0 });
-        match mode {
-            Mode::Code { braces } => match b {
-                b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                    let end = text
-                        .get(i..)
-                        .and_then(|t| t.find('\n'))
-                        .map_or(text.len(), |n| i + n);
-                    out.push((i, text.get(i..end).unwrap_or("")));
-                    i = end;
-                    continue;
-                }
-                b'"' => {
-                    let regex = i >= 2
-                        && bytes.get(i - 2..i) == Some(b"re")
-                        && !bytes
-                            .get(i.wrapping_sub(3))
-                            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_');
-                    modes.push(if regex { Mode::Regex } else { Mode::Str });
-                }
-                b'{' => {
-                    if let Some(Mode::Code { braces }) = modes.last_mut() {
-                        *braces += 1;
-                    }
-                }
-                b'}' if braces == 0 && modes.len() > 1 => {
-                    modes.pop();
-                }
-                b'}' => {
-                    if let Some(Mode::Code { braces }) = modes.last_mut() {
-                        *braces = braces.saturating_sub(1);
-                    }
-                }
-                _ => {}
-            },
-            Mode::Str => match b {
-                b'\\' => i += 1,
-                b'{' if bytes.get(i + 1) == Some(&b'{') => i += 1,
-                b'}' if bytes.get(i + 1) == Some(&b'}') => i += 1,
-                b'{' => modes.push(Mode::Code { braces: 0 }),
-                b'"' => {
-                    modes.pop();
-                }
-                _ => {}
-            },
-            Mode::Regex => match b {
-                b'\\' => i += 1,
-                b'"' => {
-                    modes.pop();
-                }
-                _ => {}
-            },
-        }
-        i += 1;
-    }
-    out
-}
-
-// ---------------------------------------------------------------- walking
-
-/// Calls `f` on every expression in the file, outermost first.
-pub(crate) fn for_each_expr<'a>(file: &'a File, f: &mut impl FnMut(&'a Expr)) {
-    for item in &file.items {
-        match item {
-            Item::Undeclared {
-                reason: Some(e), ..
-            } => walk(e, f),
-            Item::Const { value, .. } => walk(value, f),
-            Item::Rule(rule) => walk(&rule.body, f),
-            Item::Authenticate { body, .. } => body.iter().for_each(|s| walk_stmt(s, f)),
-            Item::Policy(p) => p.body.iter().for_each(|s| walk_stmt(s, f)),
-            _ => {}
-        }
-    }
-}
-
-fn walk_stmt<'a>(stmt: &'a Stmt, f: &mut impl FnMut(&'a Expr)) {
-    match stmt {
-        Stmt::Let { value, .. } | Stmt::Claims { value, .. } => walk(value, f),
-        Stmt::Decide(d) => {
-            for e in [&d.reason, &d.when, &d.with].into_iter().flatten() {
-                walk(e, f);
-            }
-        }
-    }
-}
-
-fn walk<'a>(e: &'a Expr, f: &mut impl FnMut(&'a Expr)) {
-    f(e);
-    for child in children(e) {
-        walk(child, f);
-    }
-}
-
-fn children(e: &Expr) -> Vec<&Expr> {
-    match &e.kind {
-        ExprKind::Null
-        | ExprKind::Bool(_)
-        | ExprKind::Int(_)
-        | ExprKind::Str(_)
-        | ExprKind::Regex(_)
-        | ExprKind::Name(_) => Vec::new(),
-        ExprKind::Template(parts) => parts
-            .iter()
-            .filter_map(|p| match p {
-                TemplatePart::Expr(e) => Some(e),
-                TemplatePart::Text(_) => None,
-            })
-            .collect(),
-        ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Call(_, items) => {
-            items.iter().collect()
-        }
-        ExprKind::Record(fields) => fields.iter().map(|(_, v)| v).collect(),
-        ExprKind::Principal { value, .. } => match value {
-            PrincipalValue::Expr(e) => vec![e],
-            PrincipalValue::Text(_) => Vec::new(),
-        },
-        ExprKind::Field(e, _) | ExprKind::Not(e) => vec![e],
-        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => vec![a, b],
-        ExprKind::Quantifier { over, body, .. } => vec![over, body],
-        ExprKind::If(a, b, c) => vec![a, b, c],
-        ExprKind::Match(subject, arms) => std::iter::once(&**subject)
-            .chain(arms.iter().flat_map(|arm| {
-                arm.patterns
-                    .iter()
-                    .flatten()
-                    .chain(std::iter::once(&arm.value))
-            }))
-            .collect(),
-        ExprKind::ListComp {
-            elem, over, cond, ..
-        } => [Some(&**elem), Some(&**over), cond.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect(),
-        ExprKind::RecordComp {
-            key,
-            value,
-            over,
-            cond,
-            ..
-        } => [Some(&**key), Some(&**value), Some(&**over), cond.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect(),
-    }
 }
 
 // ---------------------------------------------------------------- lints
@@ -1325,13 +1164,6 @@ mod tests {
         ] {
             assert!(!credential_name(no), "{no}");
         }
-    }
-
-    #[test]
-    fn comments_skip_strings_interpolations_and_regexes() {
-        let text = "let a = \"// not {b} {{ here\" // one\nlet r = re\"a//b\" // two";
-        let found: Vec<&str> = comments(text).into_iter().map(|(_, c)| c).collect();
-        assert_eq!(found, ["// one", "// two"]);
     }
 
     #[test]

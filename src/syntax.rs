@@ -533,7 +533,7 @@ fn span_of(pair: &Pair<Rule>) -> Span {
         if !last_line.contains("//") {
             break;
         }
-        match crate::lint::comments(last_line).last() {
+        match crate::lex::comments(last_line).last() {
             Some((at, comment)) if at + comment.len() == last_line.len() => {
                 kept = kept.get(..line_start + at).unwrap_or("").trim_end();
             }
