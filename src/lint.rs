@@ -8,8 +8,8 @@
 //! option or by a pragma.
 
 use crate::ast::{
-    children, for_each_expr, walk_stmt, ActionClass, BinOp, Expr, ExprKind, File, Item, PolicyDecl,
-    PrincipalValue, Span, Stmt,
+    children, for_each_expr, walk_stmt, ActionClass, BinOp, Expr, ExprKind, File, Item, Outcome,
+    PolicyDecl, PrincipalValue, Span, Stmt,
 };
 use crate::bundle;
 use crate::diagnostics::{Code, Finding, Severity, Source};
@@ -203,8 +203,9 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
 struct Load {
     units: Vec<Unit>,
     findings: Vec<Finding>,
-    /// Whether the checked file itself parsed (it is then the last unit).
-    entry_parsed: bool,
+    /// Whether every file loaded (then the checked file is the last unit
+    /// and can be linted).
+    loaded: bool,
 }
 
 impl Load {
@@ -216,7 +217,7 @@ impl Load {
         Load {
             units,
             findings,
-            entry_parsed: loaded,
+            loaded,
         }
     }
 }
@@ -240,7 +241,7 @@ fn finish(loads: Vec<Load>, files: usize, options: &Options) -> Report {
                 .entry(unit.source.name.to_string())
                 .or_insert_with(|| (unit.source.clone(), anchors(&unit.file)));
         }
-        if let (true, Some(entry)) = (load.entry_parsed, load.units.last()) {
+        if let (true, Some(entry)) = (load.loaded, load.units.last()) {
             let mut linter = Linter::new(&load.units, &entry.source, &used);
             linter.file(&entry.file);
             raw.extend(linter.findings);
@@ -461,6 +462,29 @@ enum Known {
     Str(String),
 }
 
+impl Known {
+    /// `==` as a decision computes it (UUIDs compare canonically); `None`
+    /// for values of two kinds, whose comparison the type check judges.
+    fn equals(&self, other: &Known) -> Option<bool> {
+        Some(match (self, other) {
+            (Known::Null, o) | (o, Known::Null) => *o == Known::Null,
+            (Known::Bool(a), Known::Bool(b)) => a == b,
+            (Known::Int(a), Known::Int(b)) => a == b,
+            (Known::Str(a), Known::Str(b)) => crate::value::str_eq(a, b),
+            _ => return None,
+        })
+    }
+}
+
+/// What a constant condition guards.
+#[derive(Clone, Copy)]
+enum Guards {
+    /// A statement's `when`.
+    Statement,
+    /// An `if`'s branches.
+    Branch,
+}
+
 /// How deep constant folding follows names into their definitions.
 const FOLD_DEPTH: usize = 16;
 
@@ -476,7 +500,6 @@ struct Linter<'a> {
     credentials: HashSet<String>,
     /// Local names in scope: they hide the file-level ones.
     locals: Vec<String>,
-    /// The actions the statements being linted can run for.
     /// The policy whose statements are being linted (`None`: a rule, a
     /// let or `authenticate`, which run for any action).
     current_policy: Option<&'a PolicyDecl>,
@@ -496,12 +519,13 @@ impl<'a> Linter<'a> {
             current_policy: None,
             findings: Vec::new(),
         };
+        let mut declared = HashSet::new();
         for item in units.iter().flat_map(|u| &u.file.items) {
             match item {
                 Item::Actions { names, any, .. } => {
                     linter.open_set |= *any;
                     for name in names {
-                        if !linter.actions.contains(&name.name.as_str()) {
+                        if declared.insert(name.name.as_str()) {
                             linter.actions.push(&name.name);
                         }
                     }
@@ -636,22 +660,26 @@ impl<'a> Linter<'a> {
                 self.locals.push(name.name.clone());
             }
         }
-        // Unconditional refusals, for unordered blocks; the first
-        // unconditional statement, for ordered ones.
-        let always: Vec<(&crate::ast::Decide, Span)> = body
+        // Each statement's condition folded once: `Some(true)` when it
+        // always holds (or there is none), `Some(false)` when it never does.
+        let folded: Vec<Option<bool>> = body
             .iter()
-            .filter_map(|s| match s {
-                Stmt::Decide(d) => Some(d),
+            .map(|stmt| match stmt {
+                Stmt::Decide(d) => match &d.when {
+                    None => Some(true),
+                    Some(w) => self.fold_bool(w),
+                },
                 _ => None,
             })
-            .filter(|d| {
-                d.when.is_none()
-                    || d.when.as_ref().and_then(|w| self.fold(w, 0)) == Some(Known::Bool(true))
-            })
-            .map(|d| (&**d, d.span))
             .collect();
+        // An unconditional refusal anywhere pre-empts every allow of an
+        // unordered block.
+        let refusal = body.iter().zip(&folded).find_map(|(stmt, f)| match stmt {
+            Stmt::Decide(d) if *f == Some(true) && d.outcome != Outcome::Allow => Some(&**d),
+            _ => None,
+        });
         let mut decided_before: Option<Span> = None;
-        for stmt in body {
+        for (stmt, folded) in body.iter().zip(folded) {
             match stmt {
                 Stmt::Let { name, value, .. } => {
                     self.expr(value);
@@ -670,7 +698,6 @@ impl<'a> Linter<'a> {
                     if self.is_credential(value) {
                         self.credentials.insert(name.name.clone());
                     }
-                    self.locals.push(name.name.clone());
                 }
                 Stmt::Claims { value, .. } => self.expr(value),
                 Stmt::Decide(d) => {
@@ -686,11 +713,8 @@ impl<'a> Linter<'a> {
                             .also(first, "this statement always decides first")
                             .help("remove it, or give the earlier statement a `when` condition"),
                         );
-                    } else if !ordered && d.outcome == crate::ast::Outcome::Allow {
-                        if let Some((refusal, span)) = always
-                            .iter()
-                            .find(|(r, _)| r.outcome != crate::ast::Outcome::Allow)
-                        {
+                    } else if !ordered && d.outcome == Outcome::Allow {
+                        if let Some(refusal) = refusal {
                             self.report(
                                 Finding::new(
                                     Code::UnreachableStatement,
@@ -698,25 +722,19 @@ impl<'a> Linter<'a> {
                                     format!("{what} can never decide"),
                                 )
                                 .label("never decides")
-                                .also(*span, format!("this statement always decides {}, and a refusal wins over an allow", refusal.outcome))
+                                .also(refusal.span, format!("this statement always decides {}, and a refusal wins over an allow", refusal.outcome))
                                 .help("give the refusal a `when` condition, or make the policy `in order`"),
                             );
                         }
                     }
                     if let Some(when) = &d.when {
-                        self.condition(
-                            when,
-                            "statement never applies",
-                            "write the statement without `when`",
-                        );
+                        self.constant_condition(when, folded, Guards::Statement);
+                        self.expr(when);
                     }
                     for e in [&d.reason, &d.with].into_iter().flatten() {
                         self.expr(e);
                     }
-                    if ordered
-                        && decided_before.is_none()
-                        && always.iter().any(|(_, span)| *span == d.span)
-                    {
+                    if ordered && decided_before.is_none() && folded == Some(true) {
                         decided_before = Some(d.span);
                     }
                 }
@@ -726,26 +744,36 @@ impl<'a> Linter<'a> {
         self.credentials = credentials_before;
     }
 
-    /// A condition: always-true and always-false findings, then the rest.
-    fn condition(&mut self, cond: &'a Expr, false_means: &str, true_help: &str) {
-        match self.fold(cond, 0) {
-            Some(Known::Bool(false)) => self.report(
-                Finding::new(
-                    Code::AlwaysFalse,
-                    cond.span,
-                    "this condition is always false",
-                )
-                .label(format!("always false, so the {false_means}"))
-                .help("fix the condition, or remove what it guards"),
+    /// Reports a condition whose value `folded` is known without a request.
+    fn constant_condition(&mut self, cond: &Expr, folded: Option<bool>, guards: Guards) {
+        let Some(value) = folded else { return };
+        let (code, label, help) = match (guards, value) {
+            (Guards::Statement, false) => (
+                Code::AlwaysFalse,
+                "always false, so the statement never applies",
+                "fix the condition, or remove what it guards",
             ),
-            Some(Known::Bool(true)) => self.report(
-                Finding::new(Code::AlwaysTrue, cond.span, "this condition is always true")
-                    .label("always true")
-                    .help(true_help.to_string()),
+            (Guards::Statement, true) => (
+                Code::AlwaysTrue,
+                "always true",
+                "write the statement without `when`",
             ),
-            _ => {}
-        }
-        self.expr(cond);
+            (Guards::Branch, false) => (
+                Code::AlwaysFalse,
+                "always false: the `then` branch is never taken",
+                "write the branch that is taken without the `if`",
+            ),
+            (Guards::Branch, true) => (
+                Code::AlwaysTrue,
+                "always true: the `else` branch is never taken",
+                "write the branch that is taken without the `if`",
+            ),
+        };
+        self.report(
+            Finding::new(code, cond.span, format!("this condition is always {value}"))
+                .label(label)
+                .help(help),
+        );
     }
 
     fn expr(&mut self, e: &'a Expr) {
@@ -755,33 +783,11 @@ impl<'a> Linter<'a> {
                 self.action_pattern(*op, left, right);
             }
             ExprKind::If(cond, _, _) => {
-                if let Some(Known::Bool(b)) = self.fold(cond, 0) {
-                    let (code, text) = if b {
-                        (Code::AlwaysTrue, "true: the `else` branch is never taken")
-                    } else {
-                        (Code::AlwaysFalse, "false: the `then` branch is never taken")
-                    };
-                    self.report(
-                        Finding::new(
-                            code,
-                            cond.span,
-                            format!(
-                                "this condition is always {}",
-                                if b { "true" } else { "false" }
-                            ),
-                        )
-                        .label(format!("always {text}"))
-                        .help("write the branch that is taken without the `if`"),
-                    );
-                }
+                self.constant_condition(cond, self.fold_bool(cond), Guards::Branch);
             }
             ExprKind::List(items) => self.duplicates(items),
             ExprKind::Match(subject, arms) if is_action(subject) => {
-                let patterns: Vec<&Expr> = arms
-                    .iter()
-                    .flat_map(|a| a.patterns.iter().flatten())
-                    .collect();
-                for p in &patterns {
+                for p in arms.iter().flat_map(|a| a.patterns.iter().flatten()) {
                     if let ExprKind::Str(s) = &p.kind {
                         self.impossible_action(s, p.span, "this arm never matches");
                     }
@@ -1002,6 +1008,14 @@ impl<'a> Linter<'a> {
         }
     }
 
+    /// The truth of a condition when it does not depend on the request.
+    fn fold_bool(&self, e: &Expr) -> Option<bool> {
+        match self.fold(e, 0)? {
+            Known::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
     /// The value of `e` when it does not depend on the request.
     fn fold(&self, e: &Expr, depth: usize) -> Option<Known> {
         if depth > FOLD_DEPTH {
@@ -1035,13 +1049,7 @@ impl<'a> Linter<'a> {
             },
             ExprKind::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
                 let (a, b) = (self.fold(a, d)?, self.fold(b, d)?);
-                let same_kind = std::mem::discriminant(&a) == std::mem::discriminant(&b)
-                    || a == Known::Null
-                    || b == Known::Null;
-                if !same_kind {
-                    return None;
-                }
-                Known::Bool((a == b) == (*op == BinOp::Eq))
+                Known::Bool(a.equals(&b)? == (*op == BinOp::Eq))
             }
             ExprKind::Binary(op @ (BinOp::In | BinOp::NotIn), a, b) => {
                 let needle = self.fold(a, d)?;
@@ -1052,7 +1060,11 @@ impl<'a> Linter<'a> {
                     .iter()
                     .map(|i| self.fold(i, d))
                     .collect::<Option<Vec<_>>>()?;
-                Known::Bool(values.contains(&needle) == (*op == BinOp::In))
+                let mut found = false;
+                for v in &values {
+                    found |= needle.equals(v)?;
+                }
+                Known::Bool(found == (*op == BinOp::In))
             }
             ExprKind::Binary(BinOp::Like, a, b) => match (self.fold(a, d)?, self.fold(b, d)?) {
                 (Known::Str(text), Known::Str(glob)) => Known::Bool(glob_match(&glob, &text)),
@@ -1207,6 +1219,42 @@ mod tests {
                     allow when principal != null\n}\n";
         // No PCL302: `closed` in the block is the block's let, not `true`.
         assert_eq!(codes(text), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn folding_compares_uuids_as_decisions_do() {
+        let upper = "\"4F1C1B9E-2F4B-4C57-9A3E-1F2A3B4C5D6E\"";
+        let lower = "\"4f1c1b9e-2f4b-4c57-9a3e-1f2a3b4c5d6e\"";
+        let text = format!(
+            "actions: read\nlet owner = {upper}\npolicy p for read {{\n  \
+             deny \"x\" when owner == {lower} and principal == null\n  \
+             allow when owner in [{lower}]\n}}\n"
+        );
+        assert_eq!(codes(&text), ["PCL304"]);
+    }
+
+    #[test]
+    fn malformed_pragmas_say_what_is_wrong() {
+        for (text, wanted) in [
+            ("allow(PCL306", "is not closed"),
+            ("allow()", "names no code"),
+            ("ignore(PCL306)", "unknown pragma `ignore`"),
+            ("PCL306", "expected `allow(...)`"),
+            ("", "says nothing"),
+        ] {
+            let err = parse_directives(text).unwrap_err();
+            assert!(err.contains(wanted), "{text}: {err}");
+        }
+        assert_eq!(
+            parse_directives("allow(PCL302, unused-definition) deny(PCL308)").unwrap(),
+            [
+                (
+                    Level::Allow,
+                    vec!["PCL302".to_string(), "unused-definition".to_string()]
+                ),
+                (Level::Deny, vec!["PCL308".to_string()]),
+            ]
+        );
     }
 
     #[test]
