@@ -8,7 +8,7 @@
 //! every run; a difference is an error, never written) with the same
 //! comments in the same order, and formatting it again changes nothing.
 
-use crate::ast::Span;
+use crate::ast::{File, Span};
 use crate::diagnostics::{Code, Finding, PolicyError, Source};
 use crate::lex::{lex, Kind, Token};
 use crate::syntax;
@@ -34,17 +34,24 @@ pub fn format_source(name: &str, text: &str) -> Result<String, PolicyError> {
     let tokens = lex(text, &principals)
         .map_err(|span| refuse(&source, span, "this text cannot be split into tokens"))?;
     let formatted = layout(&tokens);
+    verify(&source, &tree, &formatted)?;
+    Ok(formatted)
+}
+
+/// The safety net: `formatted` must parse to `tree` (spans aside) and keep
+/// the source's comments in order, or it is refused.
+fn verify(source: &Source, tree: &File, formatted: &str) -> Result<(), PolicyError> {
     let same_tree =
-        syntax::parse(&formatted).is_ok_and(|again| without_spans(&again) == without_spans(&tree));
-    let same_comments = comment_texts(text) == comment_texts(&formatted);
-    if !(same_tree && same_comments) {
-        return Err(refuse(
-            &source,
+        syntax::parse(formatted).is_ok_and(|again| without_spans(&again) == without_spans(tree));
+    if same_tree && comment_texts(&source.text) == comment_texts(formatted) {
+        Ok(())
+    } else {
+        Err(refuse(
+            source,
             Span::new(0, 0),
             "formatting would change what this file means, so it is left as it is",
-        ));
+        ))
     }
-    Ok(formatted)
 }
 
 fn refuse(source: &Source, span: Span, message: &str) -> PolicyError {
@@ -57,7 +64,7 @@ fn refuse(source: &Source, span: Span, message: &str) -> PolicyError {
 }
 
 /// The tree's debug form with every span removed: equal trees print equal.
-fn without_spans(file: &crate::ast::File) -> String {
+fn without_spans(file: &File) -> String {
     let text = format!("{file:?}");
     let mut out = String::with_capacity(text.len());
     let mut rest = text.as_str();
@@ -178,25 +185,18 @@ struct Line<'t> {
 }
 
 fn layout(tokens: &[Token]) -> String {
-    // Group tokens into source lines.
-    let mut source_lines: Vec<(usize, Vec<Token>)> = Vec::new();
-    for t in tokens {
-        match source_lines.last_mut() {
-            Some((_, line)) if t.breaks == 0 => line.push(t.clone()),
-            _ => source_lines.push((t.breaks, vec![t.clone()])),
-        }
-    }
     let mut frames = vec![Frame {
         holds: Holds::Items,
         opened_at: 0,
     }];
     let mut lines: Vec<Line> = Vec::new();
-    let mut previous_code: Option<Token> = None;
+    let mut previous_code: Option<&Token> = None;
     // The item keyword the current top-level item started with.
     let mut item_word = "";
     // Whether the last line written ends with an opening bracket.
     let mut last_ends_open = false;
-    for (breaks, toks) in &source_lines {
+    // One source line at a time: a token after a line break starts one.
+    for toks in tokens.chunk_by(|_, next| next.breaks == 0) {
         let Some(first) = toks.first() else { continue };
         let frame = frames
             .last()
@@ -204,8 +204,7 @@ fn layout(tokens: &[Token]) -> String {
         let inner = if frames.len() == 1 { 0 } else { frame.1 + 1 };
         let indent = if first.kind == Kind::Close {
             frame.1
-        } else if first.kind == Kind::Comment || starts_entry(frame.0, toks, previous_code.as_ref())
-        {
+        } else if first.kind == Kind::Comment || starts_entry(frame.0, toks, previous_code) {
             inner
         } else {
             inner + 1
@@ -219,7 +218,7 @@ fn layout(tokens: &[Token]) -> String {
         // No blank line at the start of the file or of a bracket, or
         // before a closing bracket.
         let after_open = lines.is_empty() || last_ends_open;
-        let blank = *breaks > 1 && !after_open && first.kind != Kind::Close;
+        let blank = first.breaks > 1 && !after_open && first.kind != Kind::Close;
         let mut code = String::new();
         let mut comment = None;
         let mut prev: Option<&Token> = None;
@@ -253,7 +252,7 @@ fn layout(tokens: &[Token]) -> String {
                 _ => {}
             }
             prev = Some(t);
-            previous_code = Some(t.clone());
+            previous_code = Some(t);
         }
         last_ends_open = prev.is_some_and(|p| p.kind == Kind::Open) && comment.is_none();
         lines.push(Line {
@@ -310,6 +309,26 @@ mod tests {
         match format_source("t.pcl", text) {
             Ok(s) => s,
             Err(e) => panic!("{}", e.summary()),
+        }
+    }
+
+    #[test]
+    fn the_safety_net_refuses_output_that_changes_meaning_or_loses_a_comment() {
+        let text = "actions: read // the only one\n";
+        let source = Source::new("t.pcl", text);
+        let tree = syntax::parse(text).unwrap();
+        assert!(verify(&source, &tree, "actions: read  // the only one\n").is_ok());
+        for wrong in [
+            "actions: write  // the only one\n",
+            "actions: read\n",
+            "actions: read  // another\n",
+            "actions read\n",
+        ] {
+            let err = verify(&source, &tree, wrong).unwrap_err();
+            assert!(
+                err.summary().contains("would change what this file means"),
+                "{wrong}"
+            );
         }
     }
 
