@@ -173,8 +173,7 @@ pub fn main() -> ExitStatus {
             ];
             let format = match format {
                 CheckFormat::Human => Format::Human {
-                    color: std::io::stdout().is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none(),
+                    color: colour(std::io::stdout().is_terminal()),
                 },
                 CheckFormat::Json => Format::Json,
                 CheckFormat::Sarif => Format::Sarif,
@@ -196,10 +195,20 @@ pub fn main() -> ExitStatus {
     }
 }
 
+/// Whether output to a stream may use colour: only on a terminal, and
+/// never when `NO_COLOR` is set (to anything, per no-color.org).
+fn colour(terminal: bool) -> bool {
+    colour_with(terminal, std::env::var_os("NO_COLOR").is_some())
+}
+
+fn colour_with(terminal: bool, no_color: bool) -> bool {
+    terminal && !no_color
+}
+
 /// Renders diagnostics for a person: graphical on a terminal, plain text
 /// otherwise or when `NO_COLOR` is set.
 pub fn render(diagnostic: &dyn miette::Diagnostic) -> String {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = colour(std::io::stderr().is_terminal());
     output::human_finding(diagnostic, color)
 }
 
@@ -412,5 +421,18 @@ fn fmt_stdin(out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
             let _ = write!(err, "{}", render_policy_error(&e));
             ExitStatus::Unusable
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(colour_with(true, false));
+        assert!(!colour_with(true, true));
+        assert!(!colour_with(false, false));
+        assert!(!colour_with(false, true));
     }
 }

@@ -269,7 +269,21 @@ mod tests {
     }
 
     #[test]
+    fn colour_is_escape_codes_and_plain_has_none() {
+        let options = crate::lint::Options::default();
+        let report =
+            crate::lint::check_source("t.pcl", "actions: read\nrule spare = true\n", &options);
+        assert!(report.findings.len() >= 2);
+        assert!(render(&report, Format::Human { color: true }).contains('\u{1b}'));
+        assert!(!render(&report, Format::Human { color: false }).contains('\u{1b}'));
+    }
+
+    #[test]
     fn uris_are_relative_with_forward_slashes() {
         assert_eq!(uri("./policies\\a b.pcl"), "policies/a%20b.pcl");
+        let cwd = std::env::current_dir().unwrap();
+        let inside = cwd.join("policies").join("a.pcl");
+        assert_eq!(uri(&inside.display().to_string()), "policies/a.pcl");
+        assert_eq!(uri("/elsewhere/a.pcl"), "/elsewhere/a.pcl");
     }
 }
