@@ -351,12 +351,18 @@ proptest! {
 
     #[test]
     fn the_parser_never_panics_on_any_text(text in "\\PC{0,200}") {
-        let _ = PolicySet::from_source(&text);
+        // Text that does not load says why, with an error-level finding.
+        if let Err(e) = PolicySet::from_source(&text) {
+            prop_assert!(e.errors().next().is_some(), "refused without an error: {e:?}");
+        }
     }
 
     #[test]
     fn the_parser_never_panics_on_token_soup(text in token_soup()) {
-        let _ = PolicySet::from_source(&text);
+        // Text that does not load says why, with an error-level finding.
+        if let Err(e) = PolicySet::from_source(&text) {
+            prop_assert!(e.errors().next().is_some(), "refused without an error: {e:?}");
+        }
     }
 
     #[test]
