@@ -90,6 +90,9 @@ pub enum Item {
     /// `request { ... }` or `data { ... }`.
     Shape {
         root: ShapeRoot,
+        /// `request for a, b { ... }`: the actions this contract is for
+        /// (empty: every action).
+        actions: Vec<Ident>,
         fields: Vec<ShapeField>,
         span: Span,
     },
@@ -173,8 +176,22 @@ pub struct KindDecl {
     pub name: Ident,
     /// How the value is compared with the caller.
     pub test: KindTest,
+    /// `as int`, `as uuid`, or exact.
+    pub compare: KindCompare,
     /// Span of the declaration.
     pub span: Span,
+}
+
+/// How a kind compares the caller's field with a value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KindCompare {
+    /// Same type, equal (strings byte for byte).
+    #[default]
+    Exact,
+    /// `as int`: digit text is the integer it spells.
+    Int,
+    /// `as uuid`: hyphenated UUIDs equal ignoring case.
+    Uuid,
 }
 
 /// The comparison a principal kind makes.
@@ -236,6 +253,8 @@ pub enum ShapeBase {
     String,
     /// `uuid`: a string in canonical hyphenated form.
     Uuid,
+    /// `string | int`: any one of these.
+    OneOf(Vec<ShapeType>),
     /// `[T]`.
     List(Box<ShapeType>),
     /// `{ f: T, ... }`; other fields are allowed and untyped.

@@ -55,6 +55,7 @@ impl Ty {
             ShapeBase::String => Ty::Str,
             ShapeBase::Uuid => Ty::Uuid,
             ShapeBase::List(inner) => Ty::List(Box::new(Ty::of_shape(inner))),
+            ShapeBase::OneOf(_) => Ty::Any,
             ShapeBase::Record(fields) => Ty::Record(Some(
                 fields
                     .iter()

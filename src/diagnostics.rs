@@ -99,6 +99,9 @@ codes! {
     DuplicatePolicy = "PCL216", "duplicate-policy", Error;
     /// More statements, rules or nodes than the configured limits allow.
     LimitExceeded = "PCL217", "limit-exceeded", Error;
+    /// Two principal kinds read the same field of the caller:
+    /// `principals { staff == .id  patient == .id }`.
+    AmbiguousKind = "PCL218", "ambiguous-principal-kind", Error;
     /// An `override policy` that no lower layer defines.
     OverrideNothing = "PCL300", "override-nothing", Warning;
     /// A declared action that no statement covers and that is not open or public.
@@ -133,6 +136,9 @@ codes! {
     EvalLimit = "PCL502", "eval-limit", Error;
     /// A value that should be a UUID is not one.
     InvalidUuid = "PCL503", "invalid-uuid", Error;
+    /// A field or item read where the value does not have it: `resource.acl`
+    /// on a resource without `acl`, outside `??` and `has`.
+    AbsentField = "PCL504", "absent-field", Error;
 }
 
 impl fmt::Display for Code {

@@ -16,7 +16,8 @@ use crate::ir::{self, Builtin, CmpOp, Expr, Kind, Program, Reason, Root};
 use crate::limits::Limits;
 use crate::request::{Request, RequestError};
 use crate::value::{
-    glob_match, str_eq, val_cmp, val_eq, Display, ListView, PrincipalVal, Val, Value,
+    glob_match, int_float_cmp, is_uuid_text, val_cmp, val_eq, Display, FieldRead, ListView,
+    PrincipalVal, Val, Value,
 };
 use std::fmt::{self, Write as _};
 use std::rc::Rc;
@@ -209,18 +210,26 @@ impl<T: Default> Store<T> {
     }
 }
 
-/// Checks the request and data against the shapes the program declares.
-/// The check itself allocates nothing; the field path is only built when a
-/// value does not fit.
+/// Checks the request and data against the contract the program declares
+/// for the request's action (its `request for` contract, else the default
+/// one) at every depth. Allocates nothing unless a value does not fit; the
+/// error then names the field.
 pub(crate) fn validate(
     program: &Program,
     request: &Request,
     data: &Value,
 ) -> Result<(), RequestError> {
+    let contract = program
+        .actions
+        .get(request.action.as_str())
+        .and_then(|id| program.action_info.get(*id as usize))
+        .and_then(|info| info.contract)
+        .and_then(|i| program.action_contracts.get(i as usize))
+        .or(program.request_shape.as_ref());
     if let Some(ir::Shape {
         base: ir::ShapeBase::Record(fields),
         ..
-    }) = &program.request_shape
+    }) = contract
     {
         let roots = [
             ("principal", &request.principal),
@@ -229,47 +238,99 @@ pub(crate) fn validate(
         ];
         for (name, optional, shape) in fields {
             if let Some((_, v)) = roots.iter().find(|(n, _)| *n == name.as_ref()) {
-                if !fits(v, shape, *optional, 0) {
-                    let mut path = format!("request.{name}");
-                    check_shape(v, shape, *optional, &mut path, 0)?;
-                }
+                // A request's roots cannot be absent (an absent root reads
+                // as null), so a root that may be absent may be null.
+                let fits = if *optional && matches!(v, Value::Null) {
+                    Ok(())
+                } else {
+                    check_shape(v, shape)
+                };
+                fits.map_err(|e| e.into_request_error(format!("request.{name}")))?;
             }
         }
     }
     if let Some(shape) = &program.data_shape {
-        if !fits(data, shape, false, 0) {
-            let mut path = "data".to_string();
-            check_shape(data, shape, false, &mut path, 0)?;
-        }
+        check_shape(data, shape).map_err(|e| e.into_request_error("data".to_string()))?;
     }
     Ok(())
 }
 
-/// Whether a value fits a shape; the allocation-free twin of `check_shape`.
-fn fits(v: &Value, shape: &ir::Shape, optional: bool, depth: usize) -> bool {
-    if depth > 64 {
-        return true;
+/// A value that does not fit its shape: the path below the checked root
+/// (innermost segment first, as the check unwinds) and what was wrong.
+struct Mismatch {
+    path: Vec<String>,
+    message: String,
+}
+
+impl Mismatch {
+    #[cold]
+    fn at(mut self, segment: String) -> Mismatch {
+        self.path.push(segment);
+        self
     }
-    match (&shape.base, v) {
-        (_, Value::Null) => shape.nullable || optional || matches!(shape.base, ir::ShapeBase::Any),
-        (ir::ShapeBase::Any, _)
-        | (ir::ShapeBase::Bool, Value::Bool(_))
+
+    #[cold]
+    fn into_request_error(self, mut root: String) -> RequestError {
+        for seg in self.path.iter().rev() {
+            root.push_str(seg);
+        }
+        RequestError::field(root, self.message)
+    }
+}
+
+/// Checks a value against a declared shape. `T?` admits null; a record
+/// field `name?:` may be absent, and only then: a field that must be there
+/// must be there even if its type admits null. Recursion follows the shape,
+/// which the policy's nesting limit bounds, so every depth is checked.
+fn check_shape(v: &Value, shape: &ir::Shape) -> Result<(), Mismatch> {
+    let ok = match (&shape.base, v) {
+        (ir::ShapeBase::Any, _) => true,
+        (_, Value::Null) => shape.nullable,
+        (ir::ShapeBase::Bool, Value::Bool(_))
         | (ir::ShapeBase::Int, Value::Int(_))
         | (ir::ShapeBase::Number, Value::Int(_) | Value::Float(_))
         | (ir::ShapeBase::String, Value::Str(_)) => true,
-        (ir::ShapeBase::Uuid, Value::Str(s)) => crate::value::is_uuid_text(s),
+        (ir::ShapeBase::Uuid, Value::Str(s)) => is_uuid_text(s),
+        (ir::ShapeBase::OneOf(alts), _) => alts.iter().any(|alt| check_shape(v, alt).is_ok()),
         (ir::ShapeBase::List(inner), Value::List(items)) => {
-            items.iter().all(|i| fits(i, inner, false, depth + 1))
+            for (i, item) in items.iter().enumerate() {
+                check_shape(item, inner).map_err(|e| e.at(format!("[{i}]")))?;
+            }
+            true
         }
         (ir::ShapeBase::Record(fields), Value::Record(r)) => {
-            fields
-                .iter()
-                .all(|(name, opt, field_shape)| match r.get(name) {
-                    Some(fv) => fits(fv, field_shape, *opt, depth + 1),
-                    None => *opt || field_shape.nullable,
-                })
+            for (name, optional, field_shape) in fields {
+                match r.get(name) {
+                    Some(fv) => {
+                        check_shape(fv, field_shape).map_err(|e| e.at(format!(".{name}")))?
+                    }
+                    None if *optional => {}
+                    None => {
+                        return Err(Mismatch {
+                            path: vec![format!(".{name}")],
+                            message: format!(
+                                "missing; expected {}",
+                                shape_word(&field_shape.base, field_shape.nullable)
+                            ),
+                        })
+                    }
+                }
+            }
+            true
         }
         _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Mismatch {
+            path: Vec::new(),
+            message: format!(
+                "expected {}, found {}",
+                shape_word(&shape.base, shape.nullable),
+                v.type_name()
+            ),
+        })
     }
 }
 
@@ -332,8 +393,8 @@ pub(crate) fn decide_with(
             Err((e, stmts)) => return ev.failed(*e, stmts),
         }
     }
-    // Open and token actions have no policy of their own, so the caller
-    // check is the engine's, whatever an `authenticate` block says.
+    // Open and token actions need a caller whatever an `authenticate`
+    // block says: the engine checks it.
     if class != ActionClass::Guarded && request.principal.is_null_value() {
         return Decision::plain(
             Outcome::Unauthenticated,
@@ -345,7 +406,16 @@ pub(crate) fn decide_with(
     }
     match (class, covering) {
         (ActionClass::Open, _) => Decision::plain(Outcome::Allow, empty_reason()),
-        (ActionClass::Token, _) => ev.token_claims(),
+        // Issuance is decided by its policies like any action (no deciding
+        // statement, no token); an allow carries every policy's claims.
+        (ActionClass::Token, Covering::Listed(info)) => {
+            let d = ev.policies(info.policies.iter().copied(), Some(&info.no_allow));
+            if d.outcome == Outcome::Allow {
+                ev.token_claims(d)
+            } else {
+                d
+            }
+        }
         (_, Covering::Listed(info)) => {
             ev.policies(info.policies.iter().copied(), Some(&info.no_allow))
         }
@@ -439,7 +509,10 @@ impl<'a> Evaluator<'a> {
     }
 
     fn check_shapes(&self) -> R<()> {
-        if self.program.request_shape.is_none() && self.program.data_shape.is_none() {
+        if self.program.request_shape.is_none()
+            && self.program.action_contracts.is_empty()
+            && self.program.data_shape.is_none()
+        {
             return Ok(());
         }
         validate(self.program, self.request, self.data).map_err(|e| {
@@ -523,9 +596,9 @@ impl<'a> Evaluator<'a> {
         let mut value = self.root(index.root);
         for name in index.fields.iter() {
             match value.field(name) {
-                Some(v) => value = v,
+                FieldRead::Present(v) => value = v,
                 // An error: let the scan meet it where it belongs.
-                None => return all,
+                _ => return all,
             }
         }
         index.candidates(&value).unwrap_or(all)
@@ -579,9 +652,10 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// Token issuance: the claims of every policy, keyed by policy name and
-    /// kept apart for access and refresh tokens; empty claims are left out.
-    fn token_claims(&mut self) -> Decision {
+    /// Token issuance, once a policy allowed it: the claims of every
+    /// policy, keyed by policy name and kept apart for access and refresh
+    /// tokens; empty claims are left out.
+    fn token_claims(&mut self, mut d: Decision) -> Decision {
         let mut access = crate::value::Record::new();
         let mut refresh = crate::value::Record::new();
         for policy in &self.program.policies {
@@ -606,7 +680,6 @@ impl<'a> Evaluator<'a> {
         let mut claims = crate::value::Record::new();
         claims.insert("access", Value::Record(access));
         claims.insert("refresh", Value::Record(refresh));
-        let mut d = Decision::plain(Outcome::Allow, empty_reason());
         d.claims = Some(Value::Record(claims));
         d
     }
@@ -680,6 +753,47 @@ impl<'a> Evaluator<'a> {
         Ok(())
     }
 
+    /// Evaluates an expression that may read an absent field: `None` when
+    /// the path it reads (`a.b[k]`) is absent at some step. Only `??` asks;
+    /// everywhere else an absent field is an error (`absent`).
+    fn read(&mut self, e: &'a Expr) -> R<Option<Val<'a>>> {
+        match e {
+            Expr::Field(..) | Expr::Index(..) => {
+                self.enter(e)?;
+                let v = self.read_node(e);
+                self.depth -= 1;
+                v
+            }
+            _ => self.eval(e).map(Some),
+        }
+    }
+
+    fn read_node(&mut self, e: &'a Expr) -> R<Option<Val<'a>>> {
+        match e {
+            Expr::Field(base, name, span) => {
+                let Some(b) = self.read(base)? else {
+                    return Ok(None);
+                };
+                match b.field(name) {
+                    FieldRead::Present(v) => Ok(Some(v)),
+                    FieldRead::Absent => Ok(None),
+                    FieldRead::NotRecord => Err(type_error(
+                        *span,
+                        format!("cannot read field `{name}` of {}", b.type_name()),
+                    )),
+                }
+            }
+            Expr::Index(base, key, span) => {
+                let Some(b) = self.read(base)? else {
+                    return Ok(None);
+                };
+                let k = self.eval(key)?;
+                index(&b, &k, *span)
+            }
+            _ => self.eval(e).map(Some),
+        }
+    }
+
     fn eval_node(&mut self, e: &'a Expr) -> R<Val<'a>> {
         Ok(match e {
             Expr::Const(v) => Val::from(v),
@@ -697,23 +811,10 @@ impl<'a> Evaluator<'a> {
                 self.frame.lets.set(*id, Some(v.clone()));
                 v
             }
-            Expr::Field(base, name, span) => {
-                let b = self.eval(base)?;
-                match b.field(name) {
-                    Some(v) => v,
-                    None => {
-                        return Err(type_error(
-                            *span,
-                            format!("cannot read field `{name}` of {}", b.type_name()),
-                        ))
-                    }
-                }
-            }
-            Expr::Index(base, key, span) => {
-                let b = self.eval(base)?;
-                let k = self.eval(key)?;
-                index(&b, &k, *span)?
-            }
+            Expr::Field(..) | Expr::Index(..) => match self.read_node(e)? {
+                Some(v) => v,
+                None => return Err(absent(e)),
+            },
             Expr::Call(rule, args) => return self.call(*rule, args, |ev, body| ev.eval(body)),
             Expr::Builtin(b, args, span) => self.builtin(*b, args, *span)?,
             Expr::Not(x, _) => Val::Bool(!self.truth(x, "the operand of `not`")?),
@@ -723,9 +824,11 @@ impl<'a> Evaluator<'a> {
             Expr::Or(l, r, _) => Val::Bool(
                 self.truth(l, "an operand of `or`")? || self.truth(r, "an operand of `or`")?,
             ),
-            Expr::Coalesce(l, r) => match self.eval(l)? {
-                Val::Null => self.eval(r)?,
-                v => v,
+            // `??` is one of the two places an absent field may be read
+            // (the other is `has`): absent or null, the right side.
+            Expr::Coalesce(l, r) => match self.read(l)? {
+                None | Some(Val::Null) => self.eval(r)?,
+                Some(v) => v,
             },
             Expr::Cmp(op, l, r, span) => {
                 let (a, b) = (self.eval(l)?, self.eval(r)?);
@@ -1005,7 +1108,7 @@ impl<'a> Evaluator<'a> {
             Expr::Tuple(members) => self.tuple_expr(subject, members),
             Expr::Principal(kind, value) => {
                 let v = self.eval(value)?;
-                self.kind_test(subject, *kind, &v)
+                self.kind_test(subject, *kind, &v, span_of(e))
             }
             Expr::If(c, a, b, _) => {
                 if self.truth(c, "the condition of `if`")? {
@@ -1062,7 +1165,7 @@ impl<'a> Evaluator<'a> {
                 Expr::Principal(kind, value) => {
                     wide |= self.is_tuple_wide(*kind);
                     let v = self.eval(value)?;
-                    self.kind_test(subject, *kind, &v)?
+                    self.kind_test(subject, *kind, &v, span_of(m))?
                 }
                 other => {
                     let v = self.eval(other)?;
@@ -1086,7 +1189,7 @@ impl<'a> Evaluator<'a> {
     fn matches_value(&mut self, subject: &Val<'a>, v: &Val<'a>, span: Span) -> R<bool> {
         match v {
             Val::Null => Ok(false),
-            Val::Principal(p) => self.kind_test(subject, p.kind, &p.value),
+            Val::Principal(p) => self.kind_test(subject, p.kind, &p.value, span),
             Val::Tuple(members) => self.tuple_value(subject, &ListView::Owned(members), span),
             // `text matches re"..."`: the whole text matches the pattern.
             Val::Pattern(id) => {
@@ -1107,7 +1210,7 @@ impl<'a> Evaluator<'a> {
             }
             _ => {
                 if let Some(text) = v.as_str() {
-                    return self.text_test(subject, text);
+                    return self.text_test(subject, text, span);
                 }
                 let Some(items) = v.as_list() else {
                     return Err(error(
@@ -1127,9 +1230,9 @@ impl<'a> Evaluator<'a> {
                             None => false,
                         },
                         Val::Null => false,
-                        Val::Principal(p) => self.kind_test(subject, p.kind, &p.value)?,
+                        Val::Principal(p) => self.kind_test(subject, p.kind, &p.value, span)?,
                         other => match other.as_str() {
-                            Some(text) => self.text_test(subject, text)?,
+                            Some(text) => self.text_test(subject, text, span)?,
                             None => {
                                 return Err(error(
                                     Code::MalformedDescriptor,
@@ -1184,14 +1287,14 @@ impl<'a> Evaluator<'a> {
             Val::Null => Ok(false),
             Val::Principal(p) => {
                 *wide |= self.is_tuple_wide(p.kind);
-                self.kind_test(subject, p.kind, &p.value)
+                self.kind_test(subject, p.kind, &p.value, span)
             }
             other => match other.as_str() {
                 Some(text) => {
                     if let Some((kind, _)) = self.parse_principal(text) {
                         *wide |= self.is_tuple_wide(kind);
                     }
-                    self.text_test(subject, text)
+                    self.text_test(subject, text, span)
                 }
                 None => Err(error(
                     Code::MalformedDescriptor,
@@ -1225,33 +1328,54 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn text_test(&mut self, subject: &Val<'a>, text: &str) -> R<bool> {
+    fn text_test(&mut self, subject: &Val<'a>, text: &str, span: Span) -> R<bool> {
         match self.parse_principal(text) {
-            Some((kind, value)) => self.kind_test(subject, kind, &Val::Str(value_static(value))),
+            Some((kind, value)) => {
+                self.kind_test(subject, kind, &Val::Str(value_static(value)), span)
+            }
             None => Ok(false),
         }
     }
 
-    fn kind_test(&mut self, subject: &Val<'a>, kind: u32, value: &Val<'_>) -> R<bool> {
+    /// Whether the caller is `kind:value`. The caller's field is compared
+    /// with the value as the kind declares (`ir::Compare`): exactly unless
+    /// the policy asked for `as int` or `as uuid`.
+    fn kind_test(&mut self, subject: &Val<'a>, kind: u32, value: &Val<'_>, span: Span) -> R<bool> {
         let Some(k) = self.program.kinds.get(kind as usize) else {
             return Ok(false);
         };
         if subject.is_null() {
             return Ok(false);
         }
+        let read = |path: &[ir::Name]| {
+            walk(subject, path).ok_or_else(|| {
+                let mut dotted = String::new();
+                for seg in path {
+                    dotted.push('.');
+                    dotted.push_str(seg);
+                }
+                error(
+                    Code::AbsentField,
+                    span,
+                    format!("the caller has no field `{dotted}` to match a principal against"),
+                )
+            })
+        };
         match k {
             Kind::Anyone { .. } => Ok(true),
-            Kind::Equals(path) => {
-                let field = walk(subject, path);
-                Ok(id_eq(&field, value))
-            }
-            Kind::Member(path) => {
-                let list = walk(subject, path);
-                if value.is_null() {
-                    return Ok(false);
-                }
+            Kind::Equals(path, cmp) => Ok(kind_eq(&read(path)?, value, *cmp)),
+            Kind::Member(path, cmp) => {
+                let list = read(path)?;
                 match list.as_list() {
-                    Some(items) => Ok(items.iter().any(|item| id_eq(&item, value))),
+                    Some(items) => {
+                        for item in items.iter() {
+                            self.spend(span)?;
+                            if kind_eq(&item, value, *cmp) {
+                                return Ok(true);
+                            }
+                        }
+                        Ok(false)
+                    }
                     None => Ok(false),
                 }
             }
@@ -1437,7 +1561,7 @@ impl<'a> Evaluator<'a> {
                 // whether, or where, the key matched.
                 for row in items.iter() {
                     self.spend(span)?;
-                    let digest = row.field(field).unwrap_or(Val::Null);
+                    let digest = row.get_field(field).unwrap_or(Val::Null);
                     let hit = digest_matches(&computed, &digest);
                     found = if hit { row } else { found };
                 }
@@ -1528,39 +1652,66 @@ fn iterate<'v, 'a>(v: &'v Val<'a>, span: Span) -> R<ListView<'v, 'a>> {
     }
 }
 
-fn walk<'a>(subject: &Val<'a>, path: &[ir::Name]) -> Val<'a> {
+/// Reads a path of fields; `None` when a field is absent (or a value on
+/// the way has no fields).
+fn walk<'a>(subject: &Val<'a>, path: &[ir::Name]) -> Option<Val<'a>> {
     let mut cur = subject.clone();
     for seg in path {
-        cur = cur.field(seg).unwrap_or(Val::Null);
+        cur = match cur.field(seg) {
+            FieldRead::Present(v) => v,
+            _ => return None,
+        };
     }
-    cur
+    Some(cur)
 }
 
-fn index<'a>(b: &Val<'a>, k: &Val<'a>, span: Span) -> R<Val<'a>> {
-    if b.is_null() || k.is_null() {
-        return Ok(Val::Null);
+/// `b[k]`: a record's field by a string key, a list's item by an integer
+/// (negative from the end). `None` when the record has no such key or the
+/// list no such item: absent, as a missing field is.
+fn index<'a>(b: &Val<'a>, k: &Val<'a>, span: Span) -> R<Option<Val<'a>>> {
+    if b.is_null() {
+        return Ok(Some(Val::Null));
     }
     if let Some(key) = k.as_str() {
-        return b.field(key).ok_or_else(|| {
-            type_error(
+        return match b.field(key) {
+            FieldRead::Present(v) => Ok(Some(v)),
+            FieldRead::Absent => Ok(None),
+            FieldRead::NotRecord => Err(type_error(
                 span,
                 format!("cannot index {} with a string", b.type_name()),
-            )
-        });
+            )),
+        };
     }
     if let (Val::Int(i), Some(items)) = (k, b.as_list()) {
         let len = items.len() as i64;
         let at = if *i < 0 { len + i } else { *i };
         return Ok(if (0..len).contains(&at) {
-            items.get(at as usize).unwrap_or_default()
+            items.get(at as usize)
         } else {
-            Val::Null
+            None
         });
     }
     Err(type_error(
         span,
         format!("cannot index {} with {}", b.type_name(), k.type_name()),
     ))
+}
+
+/// Reading a field or item the value does not have. The policy asks for
+/// it with `??` or `has`; reading it anywhere else fails closed rather than
+/// passing it on as `null` (an asset sent without its `account` is not an
+/// asset whose account is null).
+#[cold]
+fn absent(e: &Expr) -> Box<EvalError> {
+    let what = match e {
+        Expr::Field(_, name, _) => format!("field `{name}` is absent"),
+        _ => "the indexed key or item is absent".to_string(),
+    };
+    error(
+        Code::AbsentField,
+        span_of(e),
+        format!("{what}; test for it with `??` or `has` where it may be missing"),
+    )
 }
 
 /// `x in set`: list membership, record keys; null is the empty collection.
@@ -1580,7 +1731,7 @@ fn contains(set: &Val, x: &Val, span: Span) -> R<bool> {
             }
             Ok(items
                 .iter()
-                .any(|v| matches!(v, Value::Str(s) if str_eq(s, x))))
+                .any(|v| matches!(v, Value::Str(s) if s.as_ref() == x)))
         }
         _ => match set.as_list() {
             Some(items) => Ok(items.iter().any(|v| val_eq(&v, x))),
@@ -1592,35 +1743,38 @@ fn contains(set: &Val, x: &Val, span: Span) -> R<bool> {
     }
 }
 
-/// Id equality for `kind == .field` principals: digit-only text equals the
-/// number it spells (`007` is 7); UUIDs compare canonically.
-fn id_eq(a: &Val, b: &Val) -> bool {
-    fn digits(s: &str) -> Option<&str> {
-        (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit())).then(|| {
-            let t = s.trim_start_matches('0');
-            if t.is_empty() {
-                "0"
-            } else {
-                t
-            }
-        })
+/// Whether a caller's field equals a descriptor's value, as the kind
+/// compares them. Null matches nothing.
+/// - `Exact`: same type and equal (`val_eq`): the text `"07"` is not the
+///   role `"7"`, and a UUID in upper case is not the same UUID in lower case.
+/// - `Int` (`as int`): the caller's field is an integer and the value is that
+///   integer, or text of ASCII digits spelling it (`user:007` is user 7).
+/// - `Uuid` (`as uuid`): both are hyphenated UUIDs, equal ignoring case.
+fn kind_eq(field: &Val, value: &Val, cmp: ir::Compare) -> bool {
+    if field.is_null() || value.is_null() {
+        return false;
     }
-    match (a, b) {
-        (Val::Null, _) | (_, Val::Null) => false,
-        (Val::Int(x), Val::Int(y)) => x == y,
-        (Val::Int(n), other) | (other, Val::Int(n)) => match other.as_str().and_then(digits) {
-            Some(d) => {
-                let mut buf = [0u8; 20];
-                itoa_into(*n, &mut buf).is_some_and(|t| t == d)
+    match cmp {
+        ir::Compare::Exact => val_eq(field, value),
+        ir::Compare::Int => {
+            let Val::Int(n) = field else { return false };
+            match value {
+                Val::Int(m) => n == m,
+                Val::Float(f) => int_float_cmp(*n, *f) == Some(std::cmp::Ordering::Equal),
+                other => match other.as_str() {
+                    Some(text) if !text.is_empty() && text.bytes().all(|c| c.is_ascii_digit()) => {
+                        let digits = text.trim_start_matches('0');
+                        let digits = if digits.is_empty() { "0" } else { digits };
+                        let mut buf = [0u8; 20];
+                        itoa_into(*n, &mut buf).is_some_and(|t| t == digits)
+                    }
+                    _ => false,
+                },
             }
-            None => false,
-        },
-        _ => match (a.as_str(), b.as_str()) {
-            (Some(x), Some(y)) => match (digits(x), digits(y)) {
-                (Some(p), Some(q)) => p == q,
-                _ => str_eq(x, y),
-            },
-            _ => val_eq(a, b),
+        }
+        ir::Compare::Uuid => match (field.as_str(), value.as_str()) {
+            (Some(a), Some(b)) => is_uuid_text(a) && is_uuid_text(b) && a.eq_ignore_ascii_case(b),
+            _ => false,
         },
     }
 }
@@ -1759,77 +1913,8 @@ fn digest_matches(computed: &[u8; 64], configured: &Val) -> bool {
     bool::from(computed.as_slice().ct_eq(configured.as_bytes()))
 }
 
-/// Checks a value against a declared shape; the error names the field.
-fn check_shape(
-    v: &Value,
-    shape: &ir::Shape,
-    optional: bool,
-    path: &mut String,
-    depth: usize,
-) -> Result<(), RequestError> {
-    if depth > 64 {
-        return Ok(());
-    }
-    if matches!(v, Value::Null) {
-        return if shape.nullable || optional || matches!(shape.base, ir::ShapeBase::Any) {
-            Ok(())
-        } else {
-            Err(RequestError::field(
-                path.clone(),
-                format!("missing; expected {}", shape_word(&shape.base)),
-            ))
-        };
-    }
-    let ok = match (&shape.base, v) {
-        (ir::ShapeBase::Any, _) => true,
-        (ir::ShapeBase::Bool, Value::Bool(_)) => true,
-        (ir::ShapeBase::Int, Value::Int(_)) => true,
-        (ir::ShapeBase::Number, Value::Int(_) | Value::Float(_)) => true,
-        (ir::ShapeBase::String, Value::Str(_)) => true,
-        (ir::ShapeBase::Uuid, Value::Str(s)) => crate::value::is_uuid_text(s),
-        (ir::ShapeBase::List(inner), Value::List(items)) => {
-            for (i, item) in items.iter().enumerate() {
-                let len = path.len();
-                let _ = write!(path, "[{i}]");
-                check_shape(item, inner, false, path, depth + 1)?;
-                path.truncate(len);
-            }
-            true
-        }
-        (ir::ShapeBase::Record(fields), Value::Record(r)) => {
-            for (name, opt, field_shape) in fields {
-                let len = path.len();
-                let _ = write!(path, ".{name}");
-                let fv = r.get(name).unwrap_or(&Value::Null);
-                if !r.contains(name) && !*opt && !field_shape.nullable {
-                    return Err(RequestError::field(
-                        path.clone(),
-                        format!("missing; expected {}", shape_word(&field_shape.base)),
-                    ));
-                }
-                check_shape(fv, field_shape, *opt, path, depth + 1)?;
-                path.truncate(len);
-            }
-            true
-        }
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(RequestError::field(
-            path.clone(),
-            format!(
-                "expected {}, found {}",
-                shape_word(&shape.base),
-                v.type_name()
-            ),
-        ))
-    }
-}
-
-fn shape_word(b: &ir::ShapeBase) -> &'static str {
-    match b {
+fn shape_word(b: &ir::ShapeBase, nullable: bool) -> String {
+    let word = match b {
         ir::ShapeBase::Any => "any value",
         ir::ShapeBase::Bool => "a boolean",
         ir::ShapeBase::Int => "an integer",
@@ -1838,7 +1923,19 @@ fn shape_word(b: &ir::ShapeBase) -> &'static str {
         ir::ShapeBase::Uuid => "a UUID",
         ir::ShapeBase::List(_) => "a list",
         ir::ShapeBase::Record(_) => "an object",
-    }
+        ir::ShapeBase::OneOf(alts) => {
+            let words: Vec<String> = alts
+                .iter()
+                .map(|a| shape_word(&a.base, a.nullable))
+                .collect();
+            return format!(
+                "{}{}",
+                words.join(" or "),
+                if nullable { " or null" } else { "" }
+            );
+        }
+    };
+    format!("{word}{}", if nullable { " or null" } else { "" })
 }
 
 #[cfg(test)]
@@ -1846,17 +1943,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_compare_as_numbers_when_digits() {
-        assert!(id_eq(&Val::Int(7), &Val::Str("007")));
-        assert!(id_eq(&Val::Str("007"), &Val::Str("7")));
-        assert!(!id_eq(&Val::Int(-1), &Val::Str("-1")));
-        assert!(!id_eq(&Val::Int(7), &Val::Str(" 7")));
-        assert!(!id_eq(&Val::Int(7), &Val::Str("abc")));
-        assert!(id_eq(&Val::Int(0), &Val::Str("000")));
-        assert!(id_eq(
-            &Val::Str("B0000000-0000-4000-8000-00000000000A"),
-            &Val::Str("b0000000-0000-4000-8000-00000000000a")
+    fn kinds_compare_exactly_unless_declared() {
+        use ir::Compare::{Exact, Int, Uuid};
+        let (up, low) = (
+            Val::Str("B0000000-0000-4000-8000-00000000000A"),
+            Val::Str("b0000000-0000-4000-8000-00000000000a"),
+        );
+        assert!(!kind_eq(&Val::Str("7"), &Val::Str("07"), Exact));
+        assert!(!kind_eq(&Val::Int(7), &Val::Str("7"), Exact));
+        assert!(!kind_eq(&up, &low, Exact));
+        assert!(kind_eq(&low, &low.clone(), Exact));
+        assert!(!kind_eq(&Val::Null, &Val::Null, Exact));
+        assert!(kind_eq(&Val::Int(7), &Val::Str("007"), Int));
+        assert!(kind_eq(&Val::Int(0), &Val::Str("000"), Int));
+        assert!(!kind_eq(&Val::Str("7"), &Val::Str("007"), Int));
+        assert!(!kind_eq(&Val::Int(-1), &Val::Str("-1"), Int));
+        assert!(!kind_eq(&Val::Int(7), &Val::Str(" 7"), Int));
+        assert!(!kind_eq(&Val::Int(7), &Val::Str("abc"), Int));
+        assert!(!kind_eq(
+            &Val::Int(7),
+            &Val::Str("18446744073709551623"),
+            Int
         ));
+        assert!(!kind_eq(
+            &Val::Int(9007199254740993),
+            &Val::Float(9007199254740992.0),
+            Int
+        ));
+        assert!(kind_eq(&up, &low, Uuid));
+        assert!(!kind_eq(&Val::Str("ABC"), &Val::Str("abc"), Uuid));
     }
 
     #[test]

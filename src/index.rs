@@ -16,16 +16,16 @@
 //! - candidates come out in statement order (indexed and non-indexed ones
 //!   merged), so `in order` blocks and the deny-before-allow passes of
 //!   unordered blocks see the same statements in the same order as a scan;
-//! - keys follow `==` exactly: strings as written, except that UUID text is
-//!   keyed in lower case (UUIDs compare whatever their case); integers and
-//!   booleans by value; any other constant is not indexed;
-//! - when the path cannot be read (a field of a non-record: an error) or
+//! - keys follow `==` exactly: strings as written (UUIDs included),
+//!   integers and booleans by value; any other constant is not indexed;
+//! - when the path cannot be read (a field of a non-record or an absent
+//!   field: an error) or
 //!   reads a number with a fraction (which `==` compares with integers),
 //!   the decision falls back to the scan, which meets the same error in the
 //!   same statement.
 
 use crate::ir::{CmpOp, Expr, Name, Root, Statement};
-use crate::value::{is_uuid_text, Val, Value};
+use crate::value::{Val, Value};
 use std::collections::HashMap;
 
 /// A multiply-rotate hash (after FxHash): keys are short ids, and the
@@ -126,7 +126,7 @@ fn key_of(when: &Expr) -> Option<(Path, Key)> {
         return None;
     };
     let key = match c {
-        Value::Str(s) => Key::Str(canonical(s).into()),
+        Value::Str(s) => Key::Str(s.clone()),
         Value::Int(i) => Key::Int(*i),
         Value::Bool(b) => Key::Bool(*b),
         _ => return None,
@@ -144,15 +144,6 @@ fn path_of(e: &Expr) -> Option<Path> {
             Some((root, fields))
         }
         _ => None,
-    }
-}
-
-/// UUID text in lower case; any other text as is.
-fn canonical(s: &str) -> String {
-    if is_uuid_text(s) {
-        s.to_ascii_lowercase()
-    } else {
-        s.to_string()
     }
 }
 
@@ -228,19 +219,7 @@ impl StatementIndex {
     }
 
     fn string(&self, s: &str) -> &[u32] {
-        let found = if s.len() == 36 && s.bytes().any(|c| c.is_ascii_uppercase()) && is_uuid_text(s)
-        {
-            let mut lower = [0u8; 36];
-            for (d, c) in lower.iter_mut().zip(s.bytes()) {
-                *d = c.to_ascii_lowercase();
-            }
-            std::str::from_utf8(&lower)
-                .ok()
-                .and_then(|l| self.strings.get(l))
-        } else {
-            self.strings.get(s)
-        };
-        found.map_or(&[], |v| v)
+        self.strings.get(s).map_or(&[], |v| v)
     }
 }
 

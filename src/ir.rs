@@ -53,6 +53,8 @@ pub(crate) struct Program {
     pub slot_count: usize,
     /// Declared request shape, checked before deciding.
     pub request_shape: Option<Shape>,
+    /// `request for` contracts, by index from `ActionInfo::contract`.
+    pub action_contracts: Vec<Shape>,
     /// Declared data shape, checked before deciding.
     pub data_shape: Option<Shape>,
 }
@@ -68,6 +70,8 @@ pub(crate) struct ActionInfo {
     pub no_allow: Arc<str>,
     pub class: ActionClass,
     pub policies: Vec<PolicyId>,
+    /// The action's own `request for` contract, if any.
+    pub contract: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -122,11 +126,20 @@ pub(crate) struct StatementMeta {
     pub span: Span,
 }
 
+/// How a principal kind compares the caller's field with a value:
+/// exactly, unless its declaration says `as int` or `as uuid`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Compare {
+    Exact,
+    Int,
+    Uuid,
+}
+
 /// How `kind:value` is compared with a subject.
 #[derive(Debug)]
 pub(crate) enum Kind {
-    Equals(Vec<Name>),
-    Member(Vec<Name>),
+    Equals(Vec<Name>, Compare),
+    Member(Vec<Name>, Compare),
     Anyone { tuple_wide: bool },
 }
 
@@ -307,6 +320,8 @@ pub(crate) enum ShapeBase {
     Number,
     String,
     Uuid,
+    /// `string | int`: any one of these.
+    OneOf(Vec<Shape>),
     List(Box<Shape>),
     Record(Vec<(Name, bool, Shape)>),
 }

@@ -463,14 +463,14 @@ enum Known {
 }
 
 impl Known {
-    /// `==` as a decision computes it (UUIDs compare canonically); `None`
+    /// `==` as a decision computes it (exactly); `None`
     /// for values of two kinds, whose comparison the type check judges.
     fn equals(&self, other: &Known) -> Option<bool> {
         Some(match (self, other) {
             (Known::Null, o) | (o, Known::Null) => *o == Known::Null,
             (Known::Bool(a), Known::Bool(b)) => a == b,
             (Known::Int(a), Known::Int(b)) => a == b,
-            (Known::Str(a), Known::Str(b)) => crate::value::str_eq(a, b),
+            (Known::Str(a), Known::Str(b)) => a == b,
             _ => return None,
         })
     }

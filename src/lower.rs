@@ -64,6 +64,8 @@ struct Lowerer<'u> {
     kind_index: HashMap<String, u32>,
     kind_field_tys: Vec<Ty>,
     request_fields: Option<&'u [ast::ShapeField]>,
+    /// `request for a, b { ... }` contracts: actions, fields.
+    action_contracts: Vec<(usize, &'u [Ident], &'u [ast::ShapeField])>,
     data_fields: Option<&'u [ast::ShapeField]>,
     patterns: Vec<regex::Regex>,
     pattern_index: HashMap<String, u32>,
@@ -104,6 +106,7 @@ pub(crate) fn lower(units: &[Unit], limits: &Limits) -> (Option<Program>, Vec<Fi
         kind_index: HashMap::new(),
         kind_field_tys: Vec::new(),
         request_fields: None,
+        action_contracts: Vec::new(),
         data_fields: None,
         patterns: Vec::new(),
         pattern_index: HashMap::new(),
@@ -264,6 +267,8 @@ impl<'u> Lowerer<'u> {
             .collect();
         let request_shape = self.shape_of(ast::ShapeRoot::Request);
         let data_shape = self.shape_of(ast::ShapeRoot::Data);
+        let mut action_info = action_info;
+        let action_contracts = self.contracts_by_action(&action_index, &mut action_info);
         Some(Program {
             actions: action_index,
             action_info,
@@ -295,6 +300,7 @@ impl<'u> Lowerer<'u> {
             statements: std::mem::take(&mut self.statements),
             slot_count: self.slots as usize,
             request_shape,
+            action_contracts,
             data_shape,
         })
     }
@@ -325,7 +331,17 @@ impl<'u> Lowerer<'u> {
         let mut seen: HashMap<&'static str, Span> = HashMap::new();
         for (unit, item) in self.items() {
             self.unit = unit;
-            if let Item::Shape { root, fields, span } = item {
+            if let Item::Shape {
+                root,
+                actions,
+                fields,
+                span,
+            } = item
+            {
+                if !actions.is_empty() {
+                    self.action_contract(unit, *root, actions, fields, *span);
+                    continue;
+                }
                 let key = match root {
                     ast::ShapeRoot::Request => "request",
                     ast::ShapeRoot::Data => "data",
@@ -368,6 +384,9 @@ impl<'u> Lowerer<'u> {
                 }
             }
         }
+        // Kinds by the field they read: two kinds on one field cannot be
+        // told apart (a patient whose id is a staff id would be that staff).
+        let mut kind_paths: HashMap<Vec<Name>, String> = HashMap::new();
         for (unit, item) in self.items() {
             self.unit = unit;
             let Item::Principals { kinds, .. } = item else {
@@ -398,10 +417,19 @@ impl<'u> Lowerer<'u> {
                             };
                             names.push(self.intern(&seg.name));
                         }
+                        let cmp = match k.compare {
+                            ast::KindCompare::Exact => ir::Compare::Exact,
+                            ast::KindCompare::Int => ir::Compare::Int,
+                            ast::KindCompare::Uuid => ir::Compare::Uuid,
+                        };
+                        if let Some(other) = kind_paths.get(&names) {
+                            self.report(same_field(&k.name, other, path));
+                        }
+                        kind_paths.insert(names.clone(), k.name.name.clone());
                         if matches!(k.test, KindTest::Equals(_)) {
-                            (ir::Kind::Equals(names), ty)
+                            (ir::Kind::Equals(names, cmp), ty)
                         } else {
-                            (ir::Kind::Member(names), ty.element())
+                            (ir::Kind::Member(names, cmp), ty.element())
                         }
                     }
                     KindTest::Anyone { tuple_wide } => (
@@ -791,6 +819,7 @@ impl<'u> Lowerer<'u> {
                 no_allow: Arc::from(format!("no statement allows `{name}`")),
                 class: *class,
                 policies: Vec::new(),
+                contract: None,
             })
             .collect();
         let index: HashMap<Name, u32> = declared
@@ -837,7 +866,9 @@ impl<'u> Lowerer<'u> {
                     let Some(action) = info.get_mut(a as usize) else {
                         continue;
                     };
-                    if action.class != ActionClass::Guarded {
+                    // Token actions are decided by policy too: issuance is
+                    // an allow like any other, with claims added.
+                    if !matches!(action.class, ActionClass::Guarded | ActionClass::Token) {
                         let msg = format!(
                             "`{}` is declared {}, so no policy decides it",
                             action.name,
@@ -860,7 +891,9 @@ impl<'u> Lowerer<'u> {
         }
         for ((name, class, span, unit), action) in declared.iter().zip(&info) {
             let covered_by_open_set = open_set.iter().any(|(p, _)| glob_match(p, name));
-            if *class == ActionClass::Guarded && action.policies.is_empty() && !covered_by_open_set
+            if matches!(class, ActionClass::Guarded | ActionClass::Token)
+                && action.policies.is_empty()
+                && !covered_by_open_set
             {
                 self.unit = *unit;
                 self.report(
@@ -875,6 +908,110 @@ impl<'u> Lowerer<'u> {
             }
         }
         (index, info, any_set.then_some(open_set))
+    }
+
+    /// Notes a `request for a, b { ... }` contract; `data for` is refused
+    /// (data is one for every action).
+    fn action_contract(
+        &mut self,
+        unit: usize,
+        root: ast::ShapeRoot,
+        actions: &'u [Ident],
+        fields: &'u [ast::ShapeField],
+        span: Span,
+    ) {
+        if root == ast::ShapeRoot::Data {
+            self.report(
+                Finding::new(Code::InvalidOutput, span, "`data` has one shape for every action")
+                    .label("`data for`")
+                    .help("write `data { ... }` without `for`; only `request` contracts can be per action"),
+            );
+            return;
+        }
+        for f in fields {
+            if !matches!(f.name.name.as_str(), "principal" | "resource" | "context") {
+                let msg = format!("a request has no field `{}`", f.name.name);
+                self.report(
+                    Finding::new(Code::UnknownField, f.name.span, msg)
+                        .label("not a request field")
+                        .help("a request shape declares `principal`, `resource` and `context`"),
+                );
+            }
+        }
+        self.action_contracts.push((unit, actions, fields));
+    }
+
+    /// The contract of each action named by a `request for` block: the
+    /// default contract with the roots the block names replaced. An action
+    /// named by two blocks, or a name that is no declared action, is an error.
+    fn contracts_by_action(
+        &mut self,
+        index: &HashMap<Name, u32>,
+        info: &mut [ir::ActionInfo],
+    ) -> Vec<ir::Shape> {
+        let defaults: Vec<(Name, bool, ir::Shape)> =
+            self.request_fields.map(shape_fields).unwrap_or_default();
+        let mut out = Vec::new();
+        let contracts = std::mem::take(&mut self.action_contracts);
+        for (unit, actions, fields) in contracts.iter() {
+            self.unit = *unit;
+            let mut merged = defaults.clone();
+            for (name, optional, shape) in shape_fields(fields) {
+                match merged.iter_mut().find(|(n, _, _)| *n == name) {
+                    Some(slot) => *slot = (name, optional, shape),
+                    None => merged.push((name, optional, shape)),
+                }
+            }
+            let id = out.len() as u32;
+            out.push(ir::Shape {
+                base: ir::ShapeBase::Record(merged),
+                nullable: false,
+            });
+            for a in actions.iter() {
+                let matched: Vec<u32> = if a.name.contains('*') {
+                    info.iter()
+                        .enumerate()
+                        .filter(|(_, i)| glob_match(&a.name, &i.name))
+                        .map(|(i, _)| i as u32)
+                        .collect()
+                } else {
+                    index
+                        .get(a.name.as_str())
+                        .map(|i| vec![*i])
+                        .unwrap_or_default()
+                };
+                if matched.is_empty() {
+                    self.report(
+                        Finding::new(
+                            Code::UndeclaredAction,
+                            a.span,
+                            format!("`{}` matches no declared action", a.name),
+                        )
+                        .label("undeclared")
+                        .help("a `request for` contract names declared actions"),
+                    );
+                }
+                for m in matched {
+                    let Some(action) = info.get_mut(m as usize) else {
+                        continue;
+                    };
+                    if action.contract.is_some() {
+                        self.report(
+                            Finding::new(
+                                Code::DuplicateDefinition,
+                                a.span,
+                                format!("`{}` already has a `request for` contract", action.name),
+                            )
+                            .label("second contract")
+                            .help("name each action in one `request for` block"),
+                        );
+                    }
+                    action.contract = Some(id);
+                }
+            }
+        }
+        self.action_contracts = contracts;
+        out
     }
 
     fn shape_of(&self, root: ast::ShapeRoot) -> Option<ir::Shape> {
@@ -1751,10 +1888,30 @@ fn shape(t: &ast::ShapeType) -> ir::Shape {
         ast::ShapeBase::String => ir::ShapeBase::String,
         ast::ShapeBase::Uuid => ir::ShapeBase::Uuid,
         ast::ShapeBase::List(inner) => ir::ShapeBase::List(Box::new(shape(inner))),
+        ast::ShapeBase::OneOf(alts) => ir::ShapeBase::OneOf(alts.iter().map(shape).collect()),
         ast::ShapeBase::Record(fields) => ir::ShapeBase::Record(shape_fields(fields)),
     };
     ir::Shape {
         base,
         nullable: t.nullable,
     }
+}
+
+/// Two principal kinds that read the same field of the caller.
+#[cold]
+fn same_field(kind: &Ident, other: &str, path: &[Ident]) -> Finding {
+    let dotted: String = path.iter().map(|p| format!(".{}", p.name)).collect();
+    Finding::new(
+        Code::AmbiguousKind,
+        kind.span,
+        format!(
+            "principal kinds `{other}` and `{}` both read `{dotted}`, so nothing tells them apart",
+            kind.name
+        ),
+    )
+    .label("reads the same field")
+    .help(format!(
+        "give each kind its own field of the caller (for example `{} == .{}_id`), or use one kind",
+        kind.name, kind.name
+    ))
 }

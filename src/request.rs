@@ -125,8 +125,14 @@ impl Request {
                 ))
             }
         };
-        let get = |k: &str| obj.get(k).map_or(Value::Null, Value::from_json);
-        let principal = get("principal");
+        let depth = crate::Limits::default().max_value_depth;
+        let get = |k: &str| match obj.get(k) {
+            None => Ok(Value::Null),
+            Some(v) => Value::from_json(v, depth).map_err(|e| {
+                RequestError::field(format!("request.{k}{}", e.path_text()), e.message)
+            }),
+        };
+        let principal = get("principal")?;
         if !matches!(principal, Value::Null | Value::Record(_)) {
             return Err(RequestError::field(
                 "request.principal",
@@ -136,7 +142,7 @@ impl Request {
                 ),
             ));
         }
-        let context = get("context");
+        let context = get("context")?;
         if !matches!(context, Value::Null | Value::Record(_)) {
             return Err(RequestError::field(
                 "request.context",
@@ -146,7 +152,7 @@ impl Request {
         Ok(Request {
             principal,
             action,
-            resource: get("resource"),
+            resource: get("resource")?,
             context,
         })
     }
@@ -213,7 +219,10 @@ impl Data {
     pub fn from_json(json: &serde_json::Value) -> Result<Data, RequestError> {
         match json {
             serde_json::Value::Object(_) => {
-                let mut root = Value::from_json(json);
+                let depth = crate::Limits::default().max_value_depth;
+                let mut root = Value::from_json(json, depth).map_err(|e| {
+                    RequestError::field(format!("data{}", e.path_text()), e.message)
+                })?;
                 // Data is decided against many times: index long lists once.
                 root.index_lists();
                 Ok(Data { root })

@@ -627,11 +627,19 @@ fn item(pair: Pair<Rule>) -> PResult<Item> {
                 let mut it = kids(k);
                 let name = ident(next(&mut it, kspan, "kind name")?);
                 let test = next(&mut it, kspan, "kind test")?;
+                let mut compare = KindCompare::Exact;
                 let test = match test.as_rule() {
                     Rule::kind_equals | Rule::kind_member => {
                         let is_eq = test.as_rule() == Rule::kind_equals;
                         let tspan = span_of(&test);
-                        let path = next(&mut kids(test), tspan, "path")?;
+                        let mut parts = kids(test);
+                        let path = next(&mut parts, tspan, "path")?;
+                        if let Some(c) = parts.next() {
+                            compare = match c.as_str().trim_start_matches("as").trim() {
+                                "int" => KindCompare::Int,
+                                _ => KindCompare::Uuid,
+                            };
+                        }
                         let fields: Vec<Ident> = kids(path).map(ident).collect();
                         if is_eq {
                             KindTest::Equals(fields)
@@ -646,6 +654,7 @@ fn item(pair: Pair<Rule>) -> PResult<Item> {
                 kinds.push(KindDecl {
                     name,
                     test,
+                    compare,
                     span: kspan,
                 });
             }
@@ -657,8 +666,23 @@ fn item(pair: Pair<Rule>) -> PResult<Item> {
                 "request" => ShapeRoot::Request,
                 _ => ShapeRoot::Data,
             };
+            let mut it = it.peekable();
+            let mut actions = Vec::new();
+            if it.peek().map(|p| p.as_rule()) == Some(Rule::shape_for) {
+                if let Some(p) = it.next() {
+                    actions = kids(p)
+                        .filter(|a| a.as_rule() == Rule::action_name)
+                        .map(ident)
+                        .collect();
+                }
+            }
             let fields = it.map(shape_field).collect::<PResult<Vec<_>>>()?;
-            Ok(Item::Shape { root, fields, span })
+            Ok(Item::Shape {
+                root,
+                actions,
+                fields,
+                span,
+            })
         }
         Rule::const_decl => {
             let mut it = kids(pair);
@@ -749,9 +773,34 @@ fn shape_field(pair: Pair<Rule>) -> PResult<ShapeField> {
 
 fn shape_type(pair: Pair<Rule>) -> PResult<ShapeType> {
     let span = span_of(&pair);
-    let mut it = kids(pair);
-    let base = next(&mut it, span, "type")?;
-    let nullable = it.next().is_some();
+    let mut bases = Vec::new();
+    let mut nullable = false;
+    for p in kids(pair) {
+        if p.as_rule() == Rule::nullable_mark {
+            nullable = true;
+        } else {
+            bases.push(shape_base(p)?);
+        }
+    }
+    let base = match bases.len() {
+        0 => return Err(internal(span, "type")),
+        1 => bases
+            .pop()
+            .map(|t| t.base)
+            .ok_or_else(|| internal(span, "type"))?,
+        _ => ShapeBase::OneOf(bases),
+    };
+    Ok(ShapeType {
+        base,
+        nullable,
+        span,
+    })
+}
+
+/// One alternative of a type, without nullability.
+fn shape_base(base: Pair<Rule>) -> PResult<ShapeType> {
+    let span = span_of(&base);
+    let nullable = false;
     let base = match base.as_rule() {
         Rule::shape_scalar => match base.as_str() {
             "any" => ShapeBase::Any,
