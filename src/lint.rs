@@ -1222,7 +1222,7 @@ mod tests {
     }
 
     #[test]
-    fn folding_compares_uuids_as_decisions_do() {
+    fn folding_compares_uuids_exactly_as_decisions_do() {
         let upper = "\"4F1C1B9E-2F4B-4C57-9A3E-1F2A3B4C5D6E\"";
         let lower = "\"4f1c1b9e-2f4b-4c57-9a3e-1f2a3b4c5d6e\"";
         let text = format!(
@@ -1230,7 +1230,8 @@ mod tests {
              deny \"x\" when owner == {lower} and principal == null\n  \
              allow when owner in [{lower}]\n}}\n"
         );
-        assert_eq!(codes(&text), ["PCL304"]);
+        // Exact: a UUID in upper case is not the same string in lower case.
+        assert_eq!(codes(&text), ["PCL303", "PCL303"]);
     }
 
     #[test]

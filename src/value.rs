@@ -773,8 +773,13 @@ mod tests {
         v.index_lists();
         let long = list(&v, "long");
         assert_eq!(
-            long.has_member("b0000000-0000-4000-8000-000000000003"),
+            long.has_member("B0000000-0000-4000-8000-000000000003"),
             Some(true)
+        );
+        // Members are exact, as `==` is.
+        assert_eq!(
+            long.has_member("b0000000-0000-4000-8000-000000000003"),
+            Some(false)
         );
         assert_eq!(
             long.has_member("b0000000-0000-4000-8000-0000000000ff"),
@@ -834,7 +839,7 @@ mod tests {
     fn json_depth_is_bounded_and_errors_name_the_path() {
         let mut deep = serde_json::json!(1);
         for _ in 0..10_000 {
-            deep = serde_json::json!([deep]);
+            deep = serde_json::Value::Array(vec![deep]);
         }
         let e = Value::from_json(&deep, 128).unwrap_err();
         assert!(e.message.contains("depth"));

@@ -59,25 +59,34 @@ fn values_of_every_kind_compare() {
     let p = policy(
         r#"actions: read
         policy p for read { allow when resource.s == "x" and resource.i == 3 and resource.b == true
-          and resource.n == null and resource.l == [1, "a"] and resource.r == {k: [true]} and resource.absent == null }"#,
+          and resource.n == null and resource.l == [1, "a"] and resource.r == {k: [true]}
+          and (resource.absent ?? null) == null and not has(resource, "absent") and has(resource, "n") }"#,
     );
     let r = json!({"action": "read", "resource": {"s": "x", "i": 3, "b": true, "n": null, "l": [1, "a"], "r": {"k": [true]}}});
     assert_eq!(outcome(&p, r), Outcome::Allow);
 }
 
 #[test]
-fn uuids_compare_canonically_whatever_their_case() {
-    let p = policy(
+fn uuids_compare_exactly_unless_the_policy_asks_for_uuid() {
+    let owner = json!({"action": "read", "principal": {"id": "B0000000-0000-4000-8000-00000000000A"},
+                       "resource": {"owner_id": "b0000000-0000-4000-8000-00000000000a", "members": []}});
+    let member = json!({"action": "read", "principal": {"id": "c0000000-0000-4000-8000-00000000000a"},
+                        "resource": {"owner_id": null, "members": ["C0000000-0000-4000-8000-00000000000A"]}});
+    let exact = policy(
         r#"actions: read
         principals { user == .id }
         policy p for read { allow when principal matches user:{resource.owner_id} or principal.id in resource.members }"#,
     );
-    let owner = json!({"action": "read", "principal": {"id": "B0000000-0000-4000-8000-00000000000A"},
-                       "resource": {"owner_id": "b0000000-0000-4000-8000-00000000000a", "members": []}});
-    assert_eq!(outcome(&p, owner), Outcome::Allow);
-    let member = json!({"action": "read", "principal": {"id": "c0000000-0000-4000-8000-00000000000a"},
-                        "resource": {"owner_id": null, "members": ["C0000000-0000-4000-8000-00000000000A"]}});
-    assert_eq!(outcome(&p, member), Outcome::Allow);
+    assert_eq!(outcome(&exact, owner.clone()), Outcome::Deny);
+    assert_eq!(outcome(&exact, member.clone()), Outcome::Deny);
+    let canonical = policy(
+        r#"actions: read
+        principals { user == .id as uuid }
+        policy p for read { allow when principal matches user:{resource.owner_id}
+          or uuid(principal.id) in [uuid(m) for m in resource.members] }"#,
+    );
+    assert_eq!(outcome(&canonical, owner), Outcome::Allow);
+    assert_eq!(outcome(&canonical, member), Outcome::Allow);
 }
 
 #[test]
@@ -136,8 +145,8 @@ fn declared_shapes_check_requests() {
 const ACL: &str = r#"
     actions: read
     principals {
-      user         == .id
-      account      == .account.id
+      user         == .id as int
+      account      == .account.id as int
       role         in .roles
       account-role in .account.roles
       every-logged-in-user anyone
@@ -272,20 +281,27 @@ fn principals_in_reasons_print_their_kind_names() {
 }
 
 #[test]
-fn membership_kinds_compare_ids_as_ids() {
-    let p = policy(
+fn membership_kinds_compare_exactly_unless_declared_as_int() {
+    let exact = policy(
         r#"actions: read
         principals { group in .groups }
         policy p for read { allow when principal matches group:{resource.group} }"#,
     );
-    for (group, want) in [
-        (json!("7"), Outcome::Allow),
-        (json!(7), Outcome::Allow),
-        (json!("007"), Outcome::Allow),
-        (json!("8"), Outcome::Deny),
+    let int = policy(
+        r#"actions: read
+        principals { group in .groups as int }
+        policy p for read { allow when principal matches group:{resource.group} }"#,
+    );
+    for (group, exactly, as_int) in [
+        (json!("7"), Outcome::Deny, Outcome::Allow),
+        (json!(7), Outcome::Allow, Outcome::Allow),
+        (json!("007"), Outcome::Deny, Outcome::Allow),
+        (json!("x"), Outcome::Allow, Outcome::Deny),
+        (json!("8"), Outcome::Deny, Outcome::Deny),
     ] {
         let req = json!({"action": "read", "principal": {"groups": [7, "x"]}, "resource": {"group": group}});
-        assert_eq!(outcome(&p, req), want, "{group}");
+        assert_eq!(outcome(&exact, req.clone()), exactly, "{group}");
+        assert_eq!(outcome(&int, req), as_int, "{group} as int");
     }
 }
 
@@ -486,7 +502,7 @@ fn default_deny_and_deny_overrides_allow() {
         r#"actions: read, write
         policy p for read, write {
           allow when principal.id == 1
-          banned: deny "banned" when principal.banned == true
+          banned: deny "banned" when (principal.banned ?? false) == true
         }"#,
     );
     assert_eq!(
@@ -574,7 +590,7 @@ fn secrets_are_compared_as_digests_over_every_candidate() {
     let p = policy(
         r#"actions: auth
         policy p for auth in order {
-          let key = context.headers.Authorization
+          let key = context.headers.Authorization ?? null
           unauthenticated "missing" when empty(key)
           let row = secret_lookup(key, data.trusts, "api_key_hash")
           allow when row != null with { principal: {id: row.id} }
@@ -811,7 +827,7 @@ fn open_actions_require_a_caller_even_with_an_authenticate_block() {
     let p = policy(
         r#"actions: read
         open actions: ping
-        authenticate { deny "banned" when principal.banned == true }"#,
+        authenticate { deny "banned" when (principal.banned ?? false) == true }"#,
     );
     assert_eq!(
         outcome(&p, json!({"action": "ping", "principal": null})),
@@ -833,8 +849,8 @@ fn a_missing_secret_matches_nothing() {
     let p = policy(
         r#"actions: read
         policy p for read in order {
-          allow when secret_eq(context.key, "b3d5a8b3a5c8a3f2d4e4a5d2c1f6b6a7c8d9e0f1a2b3c4d5e6f708192a3b4c5d")
-          allow when secret_lookup(context.key, data.rows, "digest") != null
+          allow when secret_eq(context.key ?? null, "b3d5a8b3a5c8a3f2d4e4a5d2c1f6b6a7c8d9e0f1a2b3c4d5e6f708192a3b4c5d")
+          allow when secret_lookup(context.key ?? null, data.rows, "digest") != null
           unauthenticated "no key"
         }"#,
     );
@@ -897,7 +913,7 @@ fn local_names_may_not_hide_request_roots_or_built_ins() {
 #[test]
 fn membership_in_long_data_lists_agrees_with_a_scan() {
     // Data lists are indexed when built; the same list in the request is
-    // scanned. Both must answer alike, UUID case and all.
+    // scanned. Both must answer alike, exactly (UUID case and all).
     let p = policy(
         r#"actions: read
         policy p for read { allow when (resource.x in data.list) == (resource.x in resource.list) }"#,
@@ -927,6 +943,9 @@ fn membership_in_long_data_lists_agrees_with_a_scan() {
         r#"actions: read
         policy p for read { allow when resource.x in data.list }"#,
     );
+    let req = json!({"action": "read", "resource": {"x": "A0000000-0000-4000-8000-00000000000B"}});
+    assert_eq!(decide(&hit, req, data.clone()).outcome, Outcome::Allow);
+    // Exact: the same UUID in lower case is not a member.
     let req = json!({"action": "read", "resource": {"x": "a0000000-0000-4000-8000-00000000000b"}});
-    assert_eq!(decide(&hit, req, data).outcome, Outcome::Allow);
+    assert_eq!(decide(&hit, req, data).outcome, Outcome::Deny);
 }
