@@ -458,6 +458,9 @@ struct Evaluator<'a> {
     max_depth: usize,
     /// Whether blocks are entered through their index (tests compare both).
     use_index: bool,
+    /// The field or index read that was last found absent, so the error
+    /// names the step that is missing, not the end of the path.
+    absent_at: Option<&'a Expr>,
 }
 
 type BlockResult = Result<Option<Decision>, (Box<EvalError>, Vec<u32>)>;
@@ -476,6 +479,7 @@ impl<'a> Evaluator<'a> {
             depth: 0,
             max_depth: limits.max_eval_depth,
             use_index: true,
+            absent_at: None,
         }
     }
 
@@ -776,7 +780,10 @@ impl<'a> Evaluator<'a> {
                 };
                 match b.field(name) {
                     FieldRead::Present(v) => Ok(Some(v)),
-                    FieldRead::Absent => Ok(None),
+                    FieldRead::Absent => {
+                        self.absent_at = Some(e);
+                        Ok(None)
+                    }
                     FieldRead::NotRecord => Err(type_error(
                         *span,
                         format!("cannot read field `{name}` of {}", b.type_name()),
@@ -788,7 +795,11 @@ impl<'a> Evaluator<'a> {
                     return Ok(None);
                 };
                 let k = self.eval(key)?;
-                index(&b, &k, *span)
+                let v = index(&b, &k, *span)?;
+                if v.is_none() {
+                    self.absent_at = Some(e);
+                }
+                Ok(v)
             }
             _ => self.eval(e).map(Some),
         }
@@ -813,7 +824,7 @@ impl<'a> Evaluator<'a> {
             }
             Expr::Field(..) | Expr::Index(..) => match self.read_node(e)? {
                 Some(v) => v,
-                None => return Err(absent(e)),
+                None => return Err(absent(self.absent_at.unwrap_or(e))),
             },
             Expr::Call(rule, args) => return self.call(*rule, args, |ev, body| ev.eval(body)),
             Expr::Builtin(b, args, span) => self.builtin(*b, args, *span)?,
