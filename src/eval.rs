@@ -1233,6 +1233,10 @@ impl<'a> Evaluator<'a> {
                         ),
                     ));
                 };
+                // The whole descriptor is checked before any item matches, so
+                // a malformed one refuses wherever the malformed item stands
+                // (matching stops at the first hit).
+                self.check_descriptor(&items, span)?;
                 for item in items.iter() {
                     self.spend(span)?;
                     let hit = match &item {
@@ -1263,6 +1267,48 @@ impl<'a> Evaluator<'a> {
                 Ok(false)
             }
         }
+    }
+
+    /// An OR list holds principals (text or values), nulls, and AND tuples
+    /// of principals and nulls; anything else, or deeper nesting, is
+    /// malformed (`PCL501`).
+    fn check_descriptor(&mut self, items: &ListView<'_, 'a>, span: Span) -> R<()> {
+        let member_ok =
+            |v: &Val| matches!(v, Val::Null | Val::Principal(_)) || v.as_str().is_some();
+        for item in items.iter() {
+            self.spend(span)?;
+            let ok = match &item {
+                Val::List(_) | Val::OwnedList(_) | Val::Tuple(_) => {
+                    let members = item.as_list();
+                    let mut all = true;
+                    for m in members.iter().flat_map(|m| m.iter()) {
+                        self.spend(span)?;
+                        all &= member_ok(&m);
+                    }
+                    if !all {
+                        return Err(error(
+                            Code::MalformedDescriptor,
+                            span,
+                            "an AND tuple holds principals, found a nested list or another value"
+                                .to_string(),
+                        ));
+                    }
+                    true
+                }
+                other => member_ok(other),
+            };
+            if !ok {
+                return Err(error(
+                    Code::MalformedDescriptor,
+                    span,
+                    format!(
+                        "an OR list holds principals and tuples, found {}",
+                        item.type_name()
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn tuple_value(

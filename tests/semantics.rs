@@ -372,3 +372,36 @@ fn flip_key_actions_ignore_principal_and_resource() {
         }
     }
 }
+
+// Also: a descriptor held as data is checked whole ----------------------------
+
+#[test]
+fn a_malformed_descriptor_refuses_wherever_the_bad_item_stands() {
+    let p = policy(
+        r#"actions: read
+        principals { user == .id as int }
+        policy p for read { allow when principal matches resource.acl }"#,
+    );
+    for acl in [
+        json!(["user:1", 5]),
+        json!([5, "user:1"]),
+        json!(["user:1", [["user:1"]]]),
+        json!(["user:1", {"user": 1}]),
+    ] {
+        let d = decide(
+            &p,
+            json!({"action": "read", "principal": {"id": 1}, "resource": {"acl": acl}}),
+        );
+        assert_eq!(d.outcome, Outcome::Deny, "{acl}");
+        assert_eq!(
+            d.error.map(|e| e.code),
+            Some(Code::MalformedDescriptor),
+            "{acl}"
+        );
+    }
+    let d = decide(
+        &p,
+        json!({"action": "read", "principal": {"id": 1}, "resource": {"acl": ["user:1", null, ["user:2", null]]}}),
+    );
+    assert_eq!(d.outcome, Outcome::Allow);
+}
