@@ -178,37 +178,54 @@ fn principal_matches(s: &str, c: &Caller<'_>) -> bool {
     }
 }
 
-/// An AND tuple. Empty matches nobody (upstream's fix `c3f345a6c`). A tuple
-/// with a member that is not a string is malformed ("an array inside that
-/// array is an AND tuple of strings; anything nested deeper is malformed");
-/// the spec does not say what a malformed tuple does, so the stricter
-/// reading: it matches nobody, even beside `every-logged-in-user`.
+/// An AND tuple of strings and `null`s (checked by `well_formed`). Empty
+/// matches nobody (upstream's fix `c3f345a6c`). A tuple holding
+/// `every-logged-in-user` matches "whatever its other members are";
+/// otherwise every member must match, and a `null` member matches nobody
+/// (the spec: "a null item in a list likewise matches nobody").
 fn tuple_matches(members: &[Value], c: &Caller<'_>) -> bool {
-    let Some(members) = members
-        .iter()
-        .map(Value::as_str)
-        .collect::<Option<Vec<&str>>>()
-    else {
-        return false;
-    };
     if members.is_empty() {
         return false;
     }
-    if members.contains(&"every-logged-in-user") {
+    if members.iter().any(|m| m == "every-logged-in-user") {
         return true;
     }
-    members.iter().all(|m| principal_matches(m, c))
+    members
+        .iter()
+        .all(|m| m.as_str().is_some_and(|s| principal_matches(s, c)))
 }
 
 /// `user_matches_principals`: a string is an OR list of one; an OR list
 /// matches when one item does; `null` (as descriptor or item) matches
-/// nobody; anything else is malformed and matches nobody.
+/// nobody. A malformed descriptor (a number, boolean or object where a
+/// principal belongs, or nesting deeper than a tuple in a list) matches
+/// nobody as a whole: the spec calls it malformed without saying more, so
+/// the stricter reading, where a well-formed item beside a malformed one
+/// does not rescue it.
 fn descriptor_matches(d: &Value, c: &Caller<'_>) -> bool {
+    if !well_formed(d) {
+        return false;
+    }
     match d {
         Value::String(_) => tuple_matches(std::slice::from_ref(d), c),
         Value::Array(items) => items.iter().any(|item| match item {
             Value::String(_) => tuple_matches(std::slice::from_ref(item), c),
             Value::Array(members) => tuple_matches(members, c),
+            _ => false,
+        }),
+        _ => false,
+    }
+}
+
+/// Whether a descriptor has the form CASES.md gives: a string, `null`, or
+/// an OR list of strings, `null`s and AND tuples of strings (and `null`s,
+/// which match nobody).
+fn well_formed(d: &Value) -> bool {
+    match d {
+        Value::String(_) | Value::Null => true,
+        Value::Array(items) => items.iter().all(|item| match item {
+            Value::String(_) | Value::Null => true,
+            Value::Array(members) => members.iter().all(|m| m.is_string() || m.is_null()),
             _ => false,
         }),
         _ => false,
@@ -465,8 +482,16 @@ fn decide(request: &Value, data: &Value) -> Expected {
         return Expected::allow("rule 6: admin-reader reads");
     }
     // Rules 5 and 7: a missing entry is the empty OR list.
-    if entry.is_some_and(|d| descriptor_matches(&d, &caller)) {
+    if entry
+        .as_ref()
+        .is_some_and(|d| descriptor_matches(d, &caller))
+    {
         return Expected::allow("rule 7: principals match");
+    }
+    // The spec does not say how a malformed descriptor is refused (the
+    // engine fails closed with PCL501); only that it allows nobody.
+    if entry.as_ref().is_some_and(|d| !well_formed(d)) {
+        return Expected::deny("rule 8: malformed descriptor matches nobody", None);
     }
     Expected::deny(
         "rule 8: no principal matches",
@@ -534,6 +559,8 @@ struct Got {
     reason: String,
     filters: Option<Value>,
     principal: Option<Value>,
+    /// The error code when the decision failed closed.
+    error: Option<&'static str>,
 }
 
 fn engine(request: &Value, data: &Value) -> Got {
@@ -542,6 +569,7 @@ fn engine(request: &Value, data: &Value) -> Got {
         reason: why,
         filters: None,
         principal: None,
+        error: Some("refused"),
     };
     let data = match Data::from_json(data) {
         Ok(d) => d,
@@ -557,11 +585,20 @@ fn engine(request: &Value, data: &Value) -> Got {
         reason: d.reason.to_string(),
         filters: d.filters.as_ref().map(portcullis::Value::to_json),
         principal: d.principal.as_ref().map(portcullis::Value::to_json),
+        error: d.error.as_ref().map(|e| e.code.code()),
     }
 }
 
 /// The class of a disagreement between model and bundle, or `None`.
 fn disagreement(want: &Expected, got: &Got) -> Option<String> {
+    let class = disagreement_kind(want, got)?;
+    Some(match got.error {
+        Some(code) => format!("{class} (bundle error {code})"),
+        None => class,
+    })
+}
+
+fn disagreement_kind(want: &Expected, got: &Got) -> Option<String> {
     if !want.valid {
         return (got.outcome == "allow")
             .then(|| format!("invalid request allowed [{}]", want.rule));

@@ -241,6 +241,8 @@ struct Got {
     reason: String,
     filters: Option<Value>,
     principal: Option<Value>,
+    /// The error code when the decision failed closed.
+    error: Option<&'static str>,
 }
 
 fn engine(request: &Value, data: &Value) -> Got {
@@ -249,6 +251,7 @@ fn engine(request: &Value, data: &Value) -> Got {
         reason: why,
         filters: None,
         principal: None,
+        error: Some("refused"),
     };
     let data = match Data::from_json(data) {
         Ok(d) => d,
@@ -264,11 +267,20 @@ fn engine(request: &Value, data: &Value) -> Got {
         reason: d.reason.to_string(),
         filters: d.filters.as_ref().map(portcullis::Value::to_json),
         principal: d.principal.as_ref().map(portcullis::Value::to_json),
+        error: d.error.as_ref().map(|e| e.code.code()),
     }
 }
 
 /// The class of a disagreement between model and bundle, or `None`.
 fn disagreement(want: &Expected, got: &Got) -> Option<String> {
+    let class = disagreement_kind(want, got)?;
+    Some(match got.error {
+        Some(code) => format!("{class} (bundle error {code})"),
+        None => class,
+    })
+}
+
+fn disagreement_kind(want: &Expected, got: &Got) -> Option<String> {
     if !want.valid {
         return (got.outcome == "allow")
             .then(|| format!("invalid request allowed [{}]", want.rule));
