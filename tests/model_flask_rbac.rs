@@ -413,6 +413,11 @@ fn hints(request: &Value, data: &Value) -> Vec<&'static str> {
     {
         out.push("lossy big integers / int-float comparison through floats");
     }
+    if text.contains("B0000000-0000-4000-8000-00000000000A")
+        && text.contains("b0000000-0000-4000-8000-00000000000a")
+    {
+        out.push("implicit UUID case-insensitive string comparison");
+    }
     out
 }
 
@@ -456,6 +461,10 @@ fn headers() -> BoxedStrategy<Value> {
             "ops\n",
             "DEVEL",
             "1",
+            "B0000000-0000-4000-8000-00000000000A",
+            "B0000000-0000-4000-8000-00000000000A",
+            "B0000000-0000-4000-8000-00000000000A",
+            "b0000000-0000-4000-8000-00000000000a",
         ],
     );
     let role = header(
@@ -563,6 +572,10 @@ fn data() -> BoxedStrategy<Value> {
         ])),
         1 => Just(json!([{ "id": 1, "name": "valid_account" }])),
         1 => Just(json!([{ "id": 1, "name": "valid_account" }, { "id": 2, "name": "devel" }])),
+        6 => Just(json!([
+            { "id": 1, "name": "valid_account" },
+            { "id": 4, "name": "b0000000-0000-4000-8000-00000000000a" }
+        ])),
         1 => select(vec![
             json!([{ "id": "1", "name": "valid_account" }]),
             json!([{ "id": 1.0, "name": "valid_account" }]),
@@ -573,6 +586,7 @@ fn data() -> BoxedStrategy<Value> {
         30 => Just(Some(json!({ "devel": ["admin"], "ops": ["operator"] }))),
         2 => Just(Some(json!({}))),
         2 => Just(Some(json!({ "valid_account": ["operator", "member"], "devel": ["admin", "auditor"] }))),
+        1 => Just(Some(json!({ "B0000000-0000-4000-8000-00000000000A": ["member"] }))),
         1 => select(vec![None, Some(Value::Null), Some(json!({ "ops": "operator" })), Some(json!({ "ops": [null] }))]),
     ];
     let flag = prop_oneof![

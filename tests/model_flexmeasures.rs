@@ -654,6 +654,11 @@ fn hints(request: &Value) -> Vec<&'static str> {
     {
         out.push("digit-id leniency");
     }
+    if text.contains("B0000000-0000-4000-8000-00000000000A")
+        && text.contains("b0000000-0000-4000-8000-00000000000a")
+    {
+        out.push("implicit UUID case-insensitive string comparison");
+    }
     out
 }
 
@@ -674,8 +679,16 @@ const ROLES: &[&str] = &[
     "Admin",
     "7",
     "",
+    "b0000000-0000-4000-8000-00000000000a",
 ];
-const ACCOUNT_ROLES: &[&str] = &["Prosumer", "MDC", "admin", "Consultancy", "7"];
+const ACCOUNT_ROLES: &[&str] = &[
+    "Prosumer",
+    "MDC",
+    "admin",
+    "Consultancy",
+    "7",
+    "b0000000-0000-4000-8000-00000000000a",
+];
 const ID_SPELLINGS: &[&str] = &[
     "1",
     "7",
@@ -714,6 +727,8 @@ const NAME_SPELLINGS: &[&str] = &[
     "Prosumer",
     "MDC",
     "mdc",
+    "B0000000-0000-4000-8000-00000000000A",
+    "b0000000-0000-4000-8000-00000000000a",
 ];
 const ODD_ATOMS: &[&str] = &[
     "every-logged-in-user",
@@ -862,7 +877,7 @@ fn descriptor() -> BoxedStrategy<Value> {
 }
 
 fn acl() -> BoxedStrategy<Value> {
-    let entry = prop_oneof![3 => descriptor().prop_map(Some), 1 => Just(None)];
+    let entry = prop_oneof![1 => Just(None), 3 => descriptor().prop_map(Some)];
     (
         entry.clone(),
         entry.clone(),

@@ -306,10 +306,16 @@ fn disagreement_kind(want: &Expected, got: &Got) -> Option<String> {
 }
 
 /// Engine bug classes the lead is fixing that a request's text suggests
-/// (none of rs-server's fields are numbers; its invalid clauses name the
-/// class themselves).
-fn hints(_request: &Value) -> Vec<&'static str> {
-    Vec::new()
+/// (its invalid clauses name their class themselves).
+fn hints(request: &Value) -> Vec<&'static str> {
+    let text = request.to_string();
+    let mut out = Vec::new();
+    if text.contains("B0000000-0000-4000-8000-00000000000A")
+        && text.contains("b0000000-0000-4000-8000-00000000000a")
+    {
+        out.push("implicit UUID case-insensitive string comparison");
+    }
+    out
 }
 
 // ============================================================== generators
@@ -317,8 +323,27 @@ fn hints(_request: &Value) -> Vec<&'static str> {
 /// Case count: several thousand requests per `cargo test` run.
 const CASES: u32 = 4000;
 
-const LOGINS: &[&str] = &["toto", "pyteam", "titi", "Toto", "", "toto "];
-const OWNERS: &[&str] = &["toto", "titi", "my_team", "a:b", "*", "", "toto:S1", "Toto"];
+const LOGINS: &[&str] = &[
+    "toto",
+    "pyteam",
+    "titi",
+    "Toto",
+    "",
+    "toto ",
+    "b0000000-0000-4000-8000-00000000000a",
+];
+const OWNERS: &[&str] = &[
+    "toto",
+    "titi",
+    "my_team",
+    "a:b",
+    "*",
+    "",
+    "toto:S1",
+    "Toto",
+    "B0000000-0000-4000-8000-00000000000A",
+    "b0000000-0000-4000-8000-00000000000a",
+];
 const COLLECTIONS: &[&str] = &[
     "S1",
     "S1_L1",
@@ -334,6 +359,8 @@ const COLLECTIONS: &[&str] = &[
     "b:",
     "L1",
     "S1_read",
+    "B0000000-0000-4000-8000-00000000000A",
+    "b0000000-0000-4000-8000-00000000000a",
 ];
 
 fn role() -> BoxedStrategy<String> {
