@@ -624,9 +624,14 @@ fn disagreement_kind(want: &Expected, got: &Got) -> Option<String> {
 }
 
 /// Engine bug classes the lead is fixing that a request's text suggests.
-fn hints(request: &Value) -> Vec<&'static str> {
-    let text = request.to_string();
+fn hints(class: &str, request: &Value, data: &Value) -> Vec<&'static str> {
+    let text = format!("{request}{data}");
     let mut out = Vec::new();
+    if class.contains("absent is not null") || class.contains("null is not") {
+        out.push("absent fields reading as null");
+    } else if class.starts_with("invalid request allowed") {
+        out.push("unchecked contracts (`resource: any`, no shape checks below depth 64)");
+    }
     if [
         "9007199254740993",
         "9007199254740992",
@@ -663,6 +668,22 @@ fn hints(request: &Value) -> Vec<&'static str> {
 }
 
 // ============================================================== generators
+
+/// Every rule of the model, each of which a run must reach.
+const SPEC_RULES: &[&str] = &[
+    "rule 1: unknown action",
+    "rule 2: anonymous",
+    "rule 3: no context",
+    "rule 4: not an ACL holder",
+    "rule 6: admin bypass",
+    "rule 6: admin-reader reads",
+    "rule 7: principals match",
+    "rule 8: malformed descriptor matches nobody",
+    "rule 8: no principal matches",
+    "modify-roles 1: anonymous",
+    "modify-roles 2: an item is refused",
+    "modify-roles 3: every item passed",
+];
 
 /// Case count: several thousand requests per `cargo test` run.
 const CASES: u32 = 4000;
@@ -915,10 +936,9 @@ fn account_object() -> BoxedStrategy<Value> {
 /// An account attribute that may be null (public) or missing (`None`).
 fn maybe_account() -> BoxedStrategy<Option<Value>> {
     prop_oneof![
-        6 => account_object().prop_map(Some),
-        2 => Just(Some(Value::Null)),
-        1 => Just(None),
-        1 => Just(Some(json!(3))),
+        14 => account_object().prop_map(Some),
+        4 => Just(Some(Value::Null)),
+        1 => prop_oneof![Just(None), Just(Some(json!(3)))],
     ]
     .boxed()
 }
@@ -1132,7 +1152,7 @@ fn describe(class: &str, f: &Finding) -> String {
     let (request, data) = &f.minimal;
     let want = decide(request, data);
     let got = engine(request, data);
-    let hints = hints(request);
+    let hints = hints(class, request, data);
     format!(
         "- {class} ({} cases)\n  request: {request}\n  data: {data}\n  spec: {} {} reason {:?}\n  bundle: {} reason {:?} filters {:?} principal {:?}{}",
         f.count,
@@ -1184,11 +1204,19 @@ fn bundle_agrees_with_model_on_generated_requests() {
     let share = |k: &str| tally.get(k).copied().unwrap_or(0) * 100 / n;
     // The generators must reach every outcome, or the test is vacuous.
     assert!(
-        share("allow") >= 15
+        share("allow") >= 8
             && share("deny") >= 15
             && share("unauthenticated") >= 3
             && share("invalid") >= 5,
         "outcome shares too small: {tally:?}; by rule: {rules:#?}"
+    );
+    let unreached: Vec<&&str> = SPEC_RULES
+        .iter()
+        .filter(|r| rules.get(**r).copied().unwrap_or(0) < 10)
+        .collect();
+    assert!(
+        unreached.is_empty(),
+        "spec rules reached fewer than 10 times: {unreached:?}; by rule: {rules:#?}"
     );
     assert!(
         findings.is_empty(),
