@@ -441,7 +441,7 @@ const SPEC_RULES: &[&str] = &[
 ];
 
 /// Case count: several thousand requests per `cargo test` run.
-const CASES: u32 = 4000;
+const CASES: u32 = 8000;
 
 fn object(fields: Vec<(&str, Option<Value>)>) -> Value {
     Value::Object(

@@ -686,7 +686,7 @@ const SPEC_RULES: &[&str] = &[
 ];
 
 /// Case count: several thousand requests per `cargo test` run.
-const CASES: u32 = 4000;
+const CASES: u32 = 8000;
 
 const USER_IDS: &[i64] = &[1, 7, 14];
 const ACCOUNT_IDS: &[i64] = &[1, 3, 4];

@@ -337,7 +337,7 @@ const SPEC_RULES: &[&str] = &[
 ];
 
 /// Case count: several thousand requests per `cargo test` run.
-const CASES: u32 = 4000;
+const CASES: u32 = 8000;
 
 const LOGINS: &[&str] = &[
     "toto",
