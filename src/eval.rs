@@ -238,10 +238,20 @@ pub(crate) fn validate(
         ];
         for (name, optional, shape) in fields {
             if let Some((_, v)) = roots.iter().find(|(n, _)| *n == name.as_ref()) {
-                // A request's roots cannot be absent (an absent root reads
-                // as null), so a root that may be absent may be null.
-                let fits = if *optional && matches!(v, Value::Null) {
-                    Ok(())
+                // An absent root reads as null; only `name?:` lets it be
+                // absent, as for any other field.
+                let fits = if !request.has_root(name) {
+                    if *optional {
+                        Ok(())
+                    } else {
+                        Err(Mismatch {
+                            path: Vec::new(),
+                            message: format!(
+                                "missing; expected {}",
+                                shape_word(&shape.base, shape.nullable)
+                            ),
+                        })
+                    }
                 } else {
                     check_shape(v, shape)
                 };

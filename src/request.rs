@@ -21,6 +21,18 @@ pub struct Request {
     pub resource: Value,
     /// Anything else of the request: headers, flags.
     pub context: Value,
+    /// The roots the JSON left out. They read as null, but a contract that
+    /// requires the key (`resource: T?` rather than `resource?: T?`) refuses
+    /// the request: absent is not null.
+    absent: AbsentRoots,
+}
+
+/// Which of `principal`, `resource` and `context` a JSON request left out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct AbsentRoots {
+    principal: bool,
+    resource: bool,
+    context: bool,
 }
 
 /// A request that does not fit the expected form.
@@ -70,11 +82,27 @@ impl miette::Diagnostic for RequestError {
 }
 
 impl Request {
+    /// Whether the request carried the root `principal`, `resource` or
+    /// `context`: the JSON had the key, or the builder set it.
+    pub fn has_root(&self, name: &str) -> bool {
+        match name {
+            "principal" => !self.absent.principal,
+            "resource" => !self.absent.resource,
+            "context" => !self.absent.context,
+            _ => false,
+        }
+    }
+
     /// Starts a typed builder for `action`.
     pub fn builder(action: impl Into<String>) -> RequestBuilder {
         RequestBuilder {
             request: Request {
                 action: action.into(),
+                absent: AbsentRoots {
+                    principal: true,
+                    resource: true,
+                    context: true,
+                },
                 ..Request::default()
             },
         }
@@ -154,17 +182,30 @@ impl Request {
             action,
             resource: get("resource")?,
             context,
+            absent: AbsentRoots {
+                principal: !obj.contains_key("principal"),
+                resource: !obj.contains_key("resource"),
+                context: !obj.contains_key("context"),
+            },
         })
     }
 
     /// The request as JSON.
+    /// The request as JSON; roots it does not carry are left out, so the
+    /// JSON reads back as the same request.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "principal": self.principal.to_json(),
-            "action": self.action,
-            "resource": self.resource.to_json(),
-            "context": self.context.to_json(),
-        })
+        let mut obj = serde_json::Map::new();
+        for (name, v) in [
+            ("principal", &self.principal),
+            ("resource", &self.resource),
+            ("context", &self.context),
+        ] {
+            if self.has_root(name) {
+                obj.insert(name.to_string(), v.to_json());
+            }
+        }
+        obj.insert("action".to_string(), self.action.clone().into());
+        serde_json::Value::Object(obj)
     }
 }
 
@@ -178,18 +219,21 @@ impl RequestBuilder {
     /// Sets the caller.
     pub fn principal(mut self, principal: impl Into<Value>) -> Self {
         self.request.principal = principal.into();
+        self.request.absent.principal = false;
         self
     }
 
     /// Sets the resource.
     pub fn resource(mut self, resource: impl Into<Value>) -> Self {
         self.request.resource = resource.into();
+        self.request.absent.resource = false;
         self
     }
 
     /// Sets the context.
     pub fn context(mut self, context: impl Into<Value>) -> Self {
         self.request.context = context.into();
+        self.request.absent.context = false;
         self
     }
 

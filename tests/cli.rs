@@ -84,7 +84,7 @@ fn eval_refuses_with_exit_3_and_a_reason() {
 fn eval_unauthenticated_exits_3() {
     let req = temp(
         "anon.json",
-        r#"{"principal": null, "action": "read", "resource": null}"#,
+        r#"{"principal": null, "action": "read", "resource": null, "context": {}}"#,
     );
     let o = portcullis(&[
         "eval",
@@ -216,8 +216,8 @@ fn test_command_reports_failures_with_exit_1() {
     let cases = temp(
         "failing.json",
         r#"{"bundle": "flexmeasures", "cases": [
-            {"name": "passes", "request": {"principal": null, "action": "read", "resource": null}, "expect": {"decision": "unauthenticated"}},
-            {"name": "fails", "request": {"principal": null, "action": "read", "resource": null}, "expect": {"decision": "allow"}}]}"#,
+            {"name": "passes", "request": {"principal": null, "action": "read", "resource": null, "context": {}}, "expect": {"decision": "unauthenticated"}},
+            {"name": "fails", "request": {"principal": null, "action": "read", "resource": null, "context": {}}, "expect": {"decision": "allow"}}]}"#,
     );
     let o = portcullis(&["test", s(&cases)]);
     assert_eq!(o.status.code(), Some(1));

@@ -195,13 +195,19 @@ fn requests_that_break_a_bundle_contract_name_the_field() {
         ),
         (
             "flask-rbac",
-            json!({"action": "products.list", "context": {"headers": {"x-auth-account": 1}}}),
+            json!({"principal": null, "action": "products.list", "resource": null,
+                   "context": {"headers": {"x-auth-account": 1}}}),
             "request.context.headers.x-auth-account",
         ),
         (
             "flexmeasures",
-            json!({"principal": {"id": 1, "roles": []}, "action": "read", "resource": {}}),
+            json!({"principal": {"id": 1, "roles": []}, "action": "read", "resource": {}, "context": {}}),
             "request.principal.account",
+        ),
+        (
+            "flexmeasures",
+            json!({"principal": null, "action": "read", "resource": {}}),
+            "request.context",
         ),
     ];
     for (bundle, request, field) in table {

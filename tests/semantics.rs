@@ -92,7 +92,7 @@ fn row2_digit_ids_read_as_numbers_only_on_kinds_declared_as_int() {
     ] {
         let d = decide(
             &fm,
-            json!({"action": "read", "principal": caller, "resource": {"acl": {"read": acl}}}),
+            json!({"action": "read", "principal": caller, "resource": {"acl": {"read": acl}}, "context": {}}),
         );
         assert_eq!(d.outcome, want, "{acl}: {}", d.reason);
     }
@@ -166,7 +166,7 @@ fn row4_an_absent_relation_is_not_a_null_one() {
     // The spec's public asset: an account that is present and null.
     let d = decide(
         &fm,
-        json!({"action": "read", "principal": caller, "resource": {"type": "GenericAsset", "id": 1, "account": null}}),
+        json!({"action": "read", "principal": caller, "resource": {"type": "GenericAsset", "id": 1, "account": null}, "context": {}}),
     );
     assert_eq!(d.outcome, Outcome::Allow, "{}", d.reason);
     let p = policy(
@@ -204,7 +204,7 @@ fn row5_requests_outside_their_contract_never_allow() {
     ] {
         let d = decide_with(
             &fm,
-            json!({"action": "modify-roles", "principal": caller, "resource": {"roles": [role]}}),
+            json!({"action": "modify-roles", "principal": caller, "resource": {"roles": [role]}, "context": {}}),
             data.clone(),
         );
         assert_eq!(d.outcome, Outcome::Deny, "{role}: {}", d.reason);
