@@ -703,7 +703,7 @@ fn identity_differs(want: &Identity, got: Option<&Value>, data: &Value) -> Optio
 /// A disagreement between the bundle and the model, with its class.
 #[derive(Clone, Debug)]
 struct Mismatch {
-    class: &'static str,
+    class: String,
     detail: String,
 }
 
@@ -718,10 +718,10 @@ fn has_upper_uuid(v: &Value) -> bool {
 /// The class a disagreement most likely belongs to. The engine classes are
 /// the ones the lead is fixing (see the report); anything else is a bundle
 /// bug or a model bug to look at.
-fn classify(request: &Value, want: &Expected, got: &Got) -> &'static str {
+fn classify(request: &Value, want: &Expected, got: &Got) -> String {
     let action = request.get("action").and_then(Value::as_str).unwrap_or("");
     if !want.valid {
-        return match want.violation.as_ref().map(|v| v.0) {
+        let family = match want.violation.as_ref().map(|v| v.0) {
             Some(Violation::Missing) => {
                 "absent fields read as null (an absent required key is accepted)"
             }
@@ -733,23 +733,29 @@ fn classify(request: &Value, want: &Expected, got: &Got) -> &'static str {
             }
             _ => "unchecked contracts (no shape check on the request)",
         };
+        let at = want
+            .violation
+            .as_ref()
+            .and_then(|v| v.1.split(": ").next())
+            .unwrap_or("?");
+        return format!("{family}, at {at}");
     }
     if got.outcome.is_none() {
-        return "the engine refuses to read a contract-valid request";
+        return "the engine refuses to read a contract-valid request".into();
     }
     if (action == INTERNAL || action == TRUST) && got.error.as_deref() == Some("PCL401") {
-        return "FLIP API-key action refused with PCL401 (principal/resource shape)";
+        return "FLIP API-key action refused with PCL401 (principal/resource shape)".into();
     }
     if got.outcome == Some(Outcome::Allow) && !declared(action) {
-        return "undeclared (token/issuance) action allowed with no deciding statement";
+        return "undeclared (token/issuance) action allowed with no deciding statement".into();
     }
     if got.outcome == Some(want.outcome) && !got.validates {
-        return "validate() refuses a contract-valid request";
+        return "validate() refuses a contract-valid request".into();
     }
     if has_upper_uuid(request) {
-        return "UUID comparison (upper-case UUIDs must compare canonically)";
+        return "UUID comparison (upper-case UUIDs must compare canonically)".into();
     }
-    "bundle disagrees with the spec (or a model bug)"
+    "bundle disagrees with the spec (or a model bug)".into()
 }
 
 /// `None` when the bundle agrees with the model on this request.
@@ -1215,7 +1221,7 @@ fn size(v: &Value) -> usize {
 /// Runs `cases` generated requests through model and bundle; returns the
 /// disagreements per class and the model's outcome counts on valid
 /// requests, plus the number of invalid ones.
-fn survey(cases: u32) -> (BTreeMap<&'static str, Found>, BTreeMap<&'static str, usize>) {
+fn survey(cases: u32) -> (BTreeMap<String, Found>, BTreeMap<&'static str, usize>) {
     let config = Config {
         cases,
         failure_persistence: None,
@@ -1223,7 +1229,7 @@ fn survey(cases: u32) -> (BTreeMap<&'static str, Found>, BTreeMap<&'static str, 
     };
     let mut runner = TestRunner::new(config);
     let strategy = request();
-    let mut found: BTreeMap<&'static str, Found> = BTreeMap::new();
+    let mut found: BTreeMap<String, Found> = BTreeMap::new();
     let mut tally: BTreeMap<&'static str, usize> = BTreeMap::new();
     for _ in 0..cases {
         let mut tree = strategy.new_tree(&mut runner).unwrap();
@@ -1236,8 +1242,8 @@ fn survey(cases: u32) -> (BTreeMap<&'static str, Found>, BTreeMap<&'static str, 
         };
         *tally.entry(key).or_default() += 1;
         let Some(first) = mismatch else { continue };
-        let class = first.class;
-        let seen = found.get(class).map_or(0, |f| f.count);
+        let class = first.class.clone();
+        let seen = found.get(&class).map_or(0, |f| f.count);
         let mut best = (request, data, want, first.detail);
         // Shrink the first few of each class as proptest does: simplify
         // while it still fails the same way, step back when it does not.
