@@ -697,6 +697,9 @@ fn classify(request: &Value, data: &Value, want: &Expected, got: &Got) -> String
     let action = request.get("action").and_then(Value::as_str).unwrap_or("");
     if !want.valid {
         let family = match want.violation.as_ref().map(|v| v.0) {
+            Some(Violation::Null) => {
+                "absent and null conflated (an explicit null accepted where the field is optional but not nullable)"
+            }
             Some(Violation::Missing) => {
                 "absent fields read as null (an absent required key is accepted)"
             }
