@@ -691,7 +691,7 @@ fn has_upper_uuid(v: &Value) -> bool {
 }
 
 /// The class a disagreement most likely belongs to. The engine classes are
-/// the ones the lead is fixing (see the report); anything else is a bundle
+/// known engine defects being fixed separately; anything else is a bundle
 /// bug or a model bug to look at.
 fn classify(request: &Value, data: &Value, want: &Expected, got: &Got) -> String {
     let action = request.get("action").and_then(Value::as_str).unwrap_or("");

@@ -584,8 +584,7 @@ fn decide(request: &Value, data: &Value) -> Expected {
     }
     // "The user checks ignore context and data; the authentication actions
     // ignore principal and resource": what an action ignores does not make
-    // its request invalid (the lead's ruling on the API-key actions, applied
-    // to both sides).
+    // its request invalid, on either side.
     user_check(action, principal, req.get("resource"), c)
 }
 
@@ -716,7 +715,7 @@ fn has_upper_uuid(v: &Value) -> bool {
 }
 
 /// The class a disagreement most likely belongs to. The engine classes are
-/// the ones the lead is fixing (see the report); anything else is a bundle
+/// known engine defects being fixed separately; anything else is a bundle
 /// bug or a model bug to look at.
 fn classify(request: &Value, want: &Expected, got: &Got) -> String {
     let action = request.get("action").and_then(Value::as_str).unwrap_or("");
