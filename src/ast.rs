@@ -223,6 +223,8 @@ pub struct ShapeField {
     pub name: Ident,
     /// Whether the field may be absent (`name?: T`).
     pub optional: bool,
+    /// `*: T`: the shape of every field the record does not name.
+    pub rest: bool,
     /// Its type.
     pub ty: ShapeType,
 }

@@ -59,6 +59,7 @@ impl Ty {
             ShapeBase::Record(fields) => Ty::Record(Some(
                 fields
                     .iter()
+                    .filter(|f| !f.rest)
                     .map(|f| (f.name.name.clone(), Ty::of_shape(&f.ty)))
                     .collect(),
             )),

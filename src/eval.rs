@@ -227,7 +227,7 @@ pub(crate) fn validate(
         .and_then(|i| program.action_contracts.get(i as usize))
         .or(program.request_shape.as_ref());
     if let Some(ir::Shape {
-        base: ir::ShapeBase::Record(fields),
+        base: ir::ShapeBase::Record(fields, _),
         ..
     }) = contract
     {
@@ -308,7 +308,16 @@ fn check_shape(v: &Value, shape: &ir::Shape) -> Result<(), Mismatch> {
             }
             true
         }
-        (ir::ShapeBase::Record(fields), Value::Record(r)) => {
+        (ir::ShapeBase::Record(fields, rest), Value::Record(r)) => {
+            if let Some(rest) = rest {
+                // Declared fields are few: a scan per key stays linear in
+                // the record.
+                for (key, fv) in r.iter() {
+                    if !fields.iter().any(|(name, _, _)| name.as_ref() == key) {
+                        check_shape(fv, rest).map_err(|e| e.at(format!(".{key}")))?;
+                    }
+                }
+            }
             for (name, optional, field_shape) in fields {
                 match r.get(name) {
                     Some(fv) => {
@@ -1989,7 +1998,7 @@ fn shape_word(b: &ir::ShapeBase, nullable: bool) -> String {
         ir::ShapeBase::String => "a string",
         ir::ShapeBase::Uuid => "a UUID",
         ir::ShapeBase::List(_) => "a list",
-        ir::ShapeBase::Record(_) => "an object",
+        ir::ShapeBase::Record(..) => "an object",
         ir::ShapeBase::OneOf(alts) => {
             let words: Vec<String> = alts
                 .iter()

@@ -323,5 +323,7 @@ pub(crate) enum ShapeBase {
     /// `string | int`: any one of these.
     OneOf(Vec<Shape>),
     List(Box<Shape>),
-    Record(Vec<(Name, bool, Shape)>),
+    /// Named fields (name, may be absent, shape), and the shape of every
+    /// other field (`*: T`), if given.
+    Record(Vec<(Name, bool, Shape)>, Option<Box<Shape>>),
 }

@@ -964,7 +964,7 @@ impl<'u> Lowerer<'u> {
             }
             let id = out.len() as u32;
             out.push(ir::Shape {
-                base: ir::ShapeBase::Record(merged),
+                base: ir::ShapeBase::Record(merged, None),
                 nullable: false,
             });
             for a in actions.iter() {
@@ -1020,7 +1020,7 @@ impl<'u> Lowerer<'u> {
             ast::ShapeRoot::Data => self.data_fields?,
         };
         Some(ir::Shape {
-            base: ir::ShapeBase::Record(shape_fields(fields)),
+            base: record_shape(fields),
             nullable: false,
         })
     }
@@ -1872,9 +1872,19 @@ fn class_word(class: ActionClass) -> &'static str {
     }
 }
 
+/// A record shape: its named fields and its `*: T` rest field.
+fn record_shape(fields: &[ast::ShapeField]) -> ir::ShapeBase {
+    let rest = fields
+        .iter()
+        .find(|f| f.rest)
+        .map(|f| Box::new(shape(&f.ty)));
+    ir::ShapeBase::Record(shape_fields(fields), rest)
+}
+
 fn shape_fields(fields: &[ast::ShapeField]) -> Vec<(Name, bool, ir::Shape)> {
     fields
         .iter()
+        .filter(|f| !f.rest)
         .map(|f| (Arc::from(f.name.name.as_str()), f.optional, shape(&f.ty)))
         .collect()
 }
@@ -1889,7 +1899,7 @@ fn shape(t: &ast::ShapeType) -> ir::Shape {
         ast::ShapeBase::Uuid => ir::ShapeBase::Uuid,
         ast::ShapeBase::List(inner) => ir::ShapeBase::List(Box::new(shape(inner))),
         ast::ShapeBase::OneOf(alts) => ir::ShapeBase::OneOf(alts.iter().map(shape).collect()),
-        ast::ShapeBase::Record(fields) => ir::ShapeBase::Record(shape_fields(fields)),
+        ast::ShapeBase::Record(fields) => record_shape(fields),
     };
     ir::Shape {
         base,

@@ -749,9 +749,17 @@ fn shape_field(pair: Pair<Rule>) -> PResult<ShapeField> {
     let span = span_of(&pair);
     let mut name = None;
     let mut optional = false;
+    let mut rest = false;
     let mut ty = None;
     for p in kids(pair) {
         match p.as_rule() {
+            Rule::rest_key => {
+                rest = true;
+                name = Some(Ident {
+                    name: "*".to_string(),
+                    span: span_of(&p),
+                });
+            }
             Rule::name => name = Some(ident(p)),
             Rule::string => {
                 let s = span_of(&p);
@@ -766,7 +774,12 @@ fn shape_field(pair: Pair<Rule>) -> PResult<ShapeField> {
         }
     }
     match (name, ty) {
-        (Some(name), Some(ty)) => Ok(ShapeField { name, optional, ty }),
+        (Some(name), Some(ty)) => Ok(ShapeField {
+            name,
+            optional,
+            rest,
+            ty,
+        }),
         _ => Err(internal(span, "shape field")),
     }
 }

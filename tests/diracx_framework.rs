@@ -136,7 +136,6 @@ fn every_declared_action_is_covered_or_open() {
             "sandbox.create",
             "sandbox.manage",
             "sandbox.read",
-            "token.issue",
             "well_known.read",
             "wms.create",
             "wms.manage",
@@ -299,16 +298,26 @@ fn a_policy_for_an_action_no_layer_declares_is_an_error() {
 
 #[test]
 fn shipped_policies_add_no_claims() {
+    // The shipped bundle issues no token: issuance is not a DiracX route.
     let d = issue_token(&shipped());
+    assert_eq!(d.outcome, Outcome::Deny);
+    assert!(d.reason.contains("token.issue"), "{}", d.reason);
+    assert!(d.claims.is_none());
+    // A layer that allows issuance gets the shipped policies' claims: none.
+    let issuing = layer(&format!("import \"diracx.pcl\"\n{ISSUING}")).unwrap();
+    let d = issue_token(&issuing);
     assert_eq!(d.outcome, Outcome::Allow);
     assert_eq!(
         d.claims.unwrap().to_json(),
         json!({ "access": {}, "refresh": {} })
     );
     // Issuance is for an authenticated caller.
-    let d = ask(&shipped(), Json::Null, "token.issue");
+    let d = ask(&issuing, Json::Null, "token.issue");
     assert_eq!(d.outcome, Outcome::Unauthenticated);
 }
+
+/// A layer that issues tokens: the action and the policy that allows it.
+const ISSUING: &str = "token actions: token.issue\npolicy token for token.issue { allow }";
 
 /// The DiracX test harness: an always-allow policy in front of every name,
 /// adding `{"PolicySpecific": "OpenAccessForTest"}` to the access token.
@@ -320,6 +329,8 @@ const ALWAYS_ALLOW: &str = r#"
     override policy rss { allow  claims access: { PolicySpecific: "OpenAccessForTest" } }
     override policy lollygag { allow  claims access: { PolicySpecific: "OpenAccessForTest" } }
     override policy my_pilots { allow  claims access: { PolicySpecific: "OpenAccessForTest" } }
+    token actions: token.issue
+    policy token for token.issue { allow }
 "#;
 
 #[test]
@@ -357,6 +368,8 @@ fn claims_are_kept_apart_and_empty_ones_left_out() {
     let policy = layer(
         r#"
         import "diracx.pcl"
+        token actions: token.issue
+        policy token for token.issue { allow }
         override policy rss {
           allow
           claims access: {}

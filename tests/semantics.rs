@@ -299,15 +299,16 @@ fn row7_issuance_needs_an_allowing_statement() {
         json!({"action": "token.issue", "principal": {"vo": "lhcb"}}),
     );
     assert_eq!(d.outcome, Outcome::Deny);
-    // DiracX: a caller without properties gets a token only by the bundle's
-    // explicit issuance statement, which names itself.
+    // DiracX: issuance is no route of the spec, so the shipped bundle does
+    // not declare it and refuses it, naming it.
     let dx = bundle("diracx");
     let d = decide(
         &dx,
         json!({"action": "token.issue", "principal": {"preferred_username": "a", "dirac_group": "g", "vo": "v"}}),
     );
-    assert_eq!(d.outcome, Outcome::Allow);
-    assert_eq!(&*d.statements[0].id, "token#1");
+    assert_eq!(d.outcome, Outcome::Deny);
+    assert!(d.reason.contains("token.issue"), "{}", d.reason);
+    assert!(d.claims.is_none());
 }
 
 // 8. Outputs keep AND ----------------------------------------------------------
