@@ -949,3 +949,19 @@ fn membership_in_long_data_lists_agrees_with_a_scan() {
     let req = json!({"action": "read", "resource": {"x": "a0000000-0000-4000-8000-00000000000b"}});
     assert_eq!(decide(&hit, req, data).outcome, Outcome::Deny);
 }
+
+#[test]
+fn record_shapes_with_a_rest_field_check_every_other_field() {
+    let p = policy(
+        r#"actions: read
+        request { context: { headers: { "x-user"?: string, *: string } } }
+        policy p for read { allow }"#,
+    );
+    let ok = json!({"action": "read", "context": {"headers": {"x-user": "a", "x-other": "b"}}});
+    assert_eq!(outcome(&p, ok), Outcome::Allow);
+    let bad = json!({"action": "read", "context": {"headers": {"x-user": "a", "x-other": 3}}});
+    let d = decide(&p, bad, json!({}));
+    assert_eq!(d.outcome, Outcome::Deny);
+    assert!(d.reason.contains("request.context.headers.x-other"), "{}", d.reason);
+}
+
