@@ -962,6 +962,9 @@ fn record_shapes_with_a_rest_field_check_every_other_field() {
     let bad = json!({"action": "read", "context": {"headers": {"x-user": "a", "x-other": 3}}});
     let d = decide(&p, bad, json!({}));
     assert_eq!(d.outcome, Outcome::Deny);
-    assert!(d.reason.contains("request.context.headers.x-other"), "{}", d.reason);
+    assert!(
+        d.reason.contains("request.context.headers.x-other"),
+        "{}",
+        d.reason
+    );
 }
-

@@ -794,9 +794,9 @@ fn check(request: &Value, data: &Value) -> (Expected, Option<Mismatch>) {
             }
         }
         let action = request.get("action").and_then(Value::as_str).unwrap_or("");
-        // validate() is only compared where the contract applies (not on the
-        // public action, whose request nothing reads).
-        if diffs.is_empty() && !got.validates && declared(action) && action != "well_known.read" {
+        // validate() agrees with decide(): the public action, whose request
+        // nothing reads, validates whatever it carries.
+        if diffs.is_empty() && !got.validates && declared(action) {
             diffs.push("validate() refuses it".into());
         }
     } else if got.outcome == Some(Outcome::Allow) {
