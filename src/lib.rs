@@ -67,7 +67,10 @@ pub mod cli;
 
 pub use ast::Outcome;
 pub use diagnostics::{Code, Finding, PolicyError, Severity};
-pub use eval::{secret_comparisons, DecidingStatement, Decision, EvalError};
+#[cfg(feature = "test-instrumentation")]
+#[doc(hidden)]
+pub use eval::secret_comparisons;
+pub use eval::{DecidingStatement, Decision, EvalError};
 pub use limits::Limits;
 pub use request::{Data, Request, RequestBuilder, RequestError};
 pub use value::{Record, Value};
