@@ -1,6 +1,7 @@
 //! The command line: `eval`, `test`, `check` and `fmt`. Each command returns an
 //! [`ExitStatus`]; nothing here decides anything itself.
 
+use crate::diagnostics::escape_controls;
 use crate::lint::{self, Level};
 use crate::output::{self, Format};
 use crate::{cases, Data, PolicyError, PolicySet, Request};
@@ -245,7 +246,7 @@ pub fn eval(
     {
         Ok(r) => r,
         Err(msg) => {
-            let _ = writeln!(err, "{msg}");
+            let _ = writeln!(err, "{}", escape_controls(&msg));
             return ExitStatus::Unusable;
         }
     };
@@ -256,7 +257,7 @@ pub fn eval(
         {
             Ok(d) => d,
             Err(msg) => {
-                let _ = writeln!(err, "{msg}");
+                let _ = writeln!(err, "{}", escape_controls(&msg));
                 return ExitStatus::Unusable;
             }
         },
@@ -291,15 +292,22 @@ pub fn test(
                         None => passed += 1,
                         Some(why) => {
                             failed += 1;
-                            let _ =
-                                writeln!(out, "FAIL {}: {}\n     {why}", file.display(), r.name);
+                            let _ = writeln!(
+                                out,
+                                "{}",
+                                escape_controls(&format!(
+                                    "FAIL {}: {}\n     {why}",
+                                    file.display(),
+                                    r.name
+                                ))
+                            );
                         }
                     }
                 }
             }
             Err(e) => {
                 unusable = true;
-                let _ = writeln!(err, "error: {e}");
+                let _ = writeln!(err, "error: {}", escape_controls(&e.to_string()));
             }
         }
     }
@@ -325,7 +333,7 @@ pub fn check(
     for (level, codes) in levels {
         for code in codes {
             if let Err(msg) = options.set(code, *level) {
-                let _ = writeln!(err, "error: {msg}");
+                let _ = writeln!(err, "error: {}", escape_controls(&msg));
                 return ExitStatus::Unusable;
             }
         }
@@ -333,10 +341,13 @@ pub fn check(
     let report = match lint::check_paths(paths, &options) {
         Ok(report) => report,
         Err(msg) => {
-            let _ = writeln!(err, "error: {msg}");
+            let _ = writeln!(err, "error: {}", escape_controls(&msg));
             return ExitStatus::Unusable;
         }
     };
+    for note in &report.skipped {
+        let _ = writeln!(err, "note: {}", escape_controls(note));
+    }
     let _ = write!(out, "{}", output::render(&report, format));
     if matches!(format, Format::Json | Format::Sarif) {
         let _ = writeln!(err, "{}", report.summary());
@@ -351,17 +362,28 @@ pub fn check(
 /// `portcullis fmt`: formats files in place, or with `check` only lists
 /// the files that would change.
 pub fn fmt(paths: &[PathBuf], check: bool, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
-    let files = match lint::policy_files(paths) {
-        Ok(files) => files,
+    let found = match lint::policy_files(paths) {
+        Ok(found) => found,
         Err(msg) => {
-            let _ = writeln!(err, "error: {msg}");
+            let _ = writeln!(err, "error: {}", escape_controls(&msg));
             return ExitStatus::Unusable;
         }
     };
+    for note in &found.skipped {
+        let _ = writeln!(err, "note: {}", escape_controls(note));
+    }
+    let files = found.files;
     let (mut changed, mut unusable) = (0usize, false);
     for file in &files {
-        let name = file.display().to_string();
-        let text = match std::fs::read_to_string(file) {
+        let name = escape_controls(&file.display().to_string()).into_owned();
+        // The bounded reader of imports, and only `.pcl` files: a file of
+        // another kind is not read, so its text never shows in an error.
+        let text = if file.extension().is_some_and(|e| e == "pcl") {
+            crate::read_policy(file, &crate::Limits::default())
+        } else {
+            Err(crate::ImportError::new("not a policy file", ""))
+        };
+        let text = match text {
             Ok(text) => text,
             Err(e) => {
                 let _ = writeln!(err, "error: cannot read `{name}`: {e}");
@@ -383,7 +405,7 @@ pub fn fmt(paths: &[PathBuf], check: bool, out: &mut dyn Write, err: &mut dyn Wr
         changed += 1;
         if check {
             let _ = writeln!(out, "would reformat {name}");
-        } else if let Err(e) = std::fs::write(file, formatted) {
+        } else if let Err(e) = write_in_place(file, &formatted) {
             let _ = writeln!(err, "error: cannot write `{name}`: {e}");
             unusable = true;
         } else {
@@ -403,6 +425,32 @@ pub fn fmt(paths: &[PathBuf], check: bool, out: &mut dyn Write, err: &mut dyn Wr
     } else {
         ExitStatus::Success
     }
+}
+
+/// Rewrites a policy file, never through a symlink: a link given on the
+/// command line is refused, and the new text goes to a fresh file beside
+/// the old one that then takes its name (a rename replaces a directory
+/// entry; it never writes into whatever a link points to).
+fn write_in_place(file: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let meta = std::fs::symlink_metadata(file)?;
+    if meta.file_type().is_symlink() || !meta.is_file() {
+        return Err(std::io::Error::other(
+            "it is a symlink or not a regular file; format the file it points to",
+        ));
+    }
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    let fresh = file.with_file_name(format!(".{name}.portcullis-fmt-{}", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&fresh)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .and_then(|()| std::fs::set_permissions(&fresh, meta.permissions()))
+        .and_then(|()| std::fs::rename(&fresh, file));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&fresh);
+    }
+    written
 }
 
 /// `portcullis fmt --stdin`.

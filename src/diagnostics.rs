@@ -163,6 +163,59 @@ impl Code {
     }
 }
 
+/// Whether a character must not reach a terminal as it is: C0 controls
+/// but newline and tab, DEL, C1 controls, and the bidirectional overrides
+/// and isolates that reorder what a reader sees.
+fn is_unsafe_char(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text with every character that could drive a terminal (see
+/// [`is_unsafe_char`]: ESC, BEL, CR, C1 controls, bidi overrides) written
+/// as a visible escape such as `\u{1b}`. Every message, label, help line
+/// and file name of a diagnostic goes through it before it is rendered.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Source text as it may be shown: each unsafe character replaced by
+/// visible text of the same length in bytes (`?`, `¿` or `\u{fffd}`), so
+/// every span still points where it did. Carriage returns that end a line
+/// before a newline are kept. `None` when nothing needs replacing.
+fn shown_text(text: &str) -> Option<Arc<str>> {
+    let bad = |(at, c): (usize, char)| {
+        is_unsafe_char(c) && !(c == '\r' && text.as_bytes().get(at + 1) == Some(&b'\n'))
+    };
+    if !text.char_indices().any(bad) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    for (at, c) in text.char_indices() {
+        if !bad((at, c)) {
+            out.push(c);
+            continue;
+        }
+        out.push(match c.len_utf8() {
+            1 => '?',
+            2 => '\u{bf}',
+            _ => '\u{fffd}',
+        });
+    }
+    Some(out.into())
+}
+
 /// A named source text, shared by every finding that points into it.
 #[derive(Clone)]
 pub struct Source {
@@ -170,6 +223,9 @@ pub struct Source {
     pub name: Arc<str>,
     /// The full text.
     pub text: Arc<str>,
+    /// The text as rendered, when it holds characters a terminal would
+    /// act on (see [`escape_controls`]).
+    shown: Option<Arc<str>>,
 }
 
 impl fmt::Debug for Source {
@@ -183,9 +239,11 @@ impl fmt::Debug for Source {
 impl Source {
     /// A source named `name` holding `text`.
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
+        let text = text.into();
         Source {
             name: name.into(),
-            text: text.into(),
+            shown: shown_text(&text),
+            text,
         }
     }
 
@@ -210,12 +268,10 @@ impl SourceCode for Source {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, miette::MietteError> {
-        let inner =
-            self.text
-                .as_ref()
-                .read_span(span, context_lines_before, context_lines_after)?;
+        let text = self.shown.as_deref().unwrap_or(&self.text);
+        let inner = text.read_span(span, context_lines_before, context_lines_after)?;
         Ok(Box::new(MietteSpanContents::new_named(
-            self.name.to_string(),
+            escape_controls(&self.name).into_owned(),
             inner.data(),
             *inner.span(),
             inner.line(),
@@ -305,7 +361,7 @@ impl From<Box<Finding>> for Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&escape_controls(&self.message))
     }
 }
 
@@ -326,7 +382,7 @@ impl miette::Diagnostic for Finding {
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.help
             .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+            .map(|h| Box::new(escape_controls(h)) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -336,13 +392,12 @@ impl miette::Diagnostic for Finding {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         self.source.as_ref()?;
         let primary = LabeledSpan::new_primary_with_span(
-            (!self.label.is_empty()).then(|| self.label.clone()),
+            (!self.label.is_empty()).then(|| escape_controls(&self.label).into_owned()),
             self.span,
         );
-        let rest = self
-            .secondary
-            .iter()
-            .map(|(span, text)| LabeledSpan::new_with_span(Some(text.clone()), *span));
+        let rest = self.secondary.iter().map(|(span, text)| {
+            LabeledSpan::new_with_span(Some(escape_controls(text).into_owned()), *span)
+        });
         Some(Box::new(std::iter::once(primary).chain(rest)))
     }
 }
@@ -371,9 +426,9 @@ impl PolicyError {
                 let (line, col) = f.line_col().unwrap_or((0, 0));
                 format!(
                     "{}:{line}:{col}: {} {}",
-                    f.file().unwrap_or("<policy>"),
+                    escape_controls(f.file().unwrap_or("<policy>")),
                     f.code.code(),
-                    f.message
+                    escape_controls(&f.message)
                 )
             })
             .collect::<Vec<_>>()
@@ -385,8 +440,8 @@ impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.errors().count();
         match self.errors().next() {
-            Some(first) if n == 1 => write!(f, "policy has an error: {}", first.message),
-            Some(first) => write!(f, "policy has {n} errors; the first: {}", first.message),
+            Some(first) if n == 1 => write!(f, "policy has an error: {first}"),
+            Some(first) => write!(f, "policy has {n} errors; the first: {first}"),
             None => f.write_str("policy could not be loaded"),
         }
     }

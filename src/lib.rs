@@ -59,6 +59,7 @@ pub mod lint;
 mod lower;
 pub mod output;
 mod request;
+mod resolve;
 pub mod syntax;
 mod value;
 
@@ -67,9 +68,13 @@ pub mod cli;
 
 pub use ast::Outcome;
 pub use diagnostics::{Code, Finding, PolicyError, Severity};
-pub use eval::{secret_comparisons, DecidingStatement, Decision, EvalError};
+#[cfg(feature = "test-instrumentation")]
+#[doc(hidden)]
+pub use eval::secret_comparisons;
+pub use eval::{DecidingStatement, Decision, EvalError};
 pub use limits::Limits;
 pub use request::{Data, Request, RequestBuilder, RequestError};
+pub use resolve::{read_policy, FolderResolver, ImportError, ImportResolver, ResolvedImport};
 pub use value::{Record, Value};
 
 use std::path::Path;
@@ -85,7 +90,9 @@ pub struct PolicySet {
 }
 
 impl PolicySet {
-    /// Loads and compiles a policy file and everything it imports.
+    /// Loads and compiles a policy file and everything it imports. Imports
+    /// resolve inside the file's folder ([`FolderResolver`]); the file and
+    /// every import must be a `.pcl` file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<PolicySet, PolicyError> {
         PolicySet::from_file_with(path, Limits::default())
     }
@@ -99,20 +106,50 @@ impl PolicySet {
         PolicySet::compile(units, findings, limits)
     }
 
-    /// Compiles policy text; imports resolve against the working directory.
+    /// Compiles policy text. It has no import resolver: an `import` is an
+    /// error (`PCL209`); see [`PolicySet::from_source_with`].
     pub fn from_source(text: &str) -> Result<PolicySet, PolicyError> {
-        PolicySet::from_named_source("<policy>", text, Path::new("."), Limits::default())
+        PolicySet::compile_text("<policy>", text, None, Limits::default())
+    }
+
+    /// Compiles policy text whose imports `resolver` finds.
+    pub fn from_source_with(
+        text: &str,
+        resolver: &dyn ImportResolver,
+    ) -> Result<PolicySet, PolicyError> {
+        PolicySet::compile_text("<policy>", text, Some(resolver), Limits::default())
     }
 
     /// Compiles policy text named `name` (used in diagnostics), resolving
-    /// imports against `base_dir`.
+    /// imports inside `base_dir` (a [`FolderResolver`] on that folder).
     pub fn from_named_source(
         name: &str,
         text: &str,
         base_dir: &Path,
         limits: Limits,
     ) -> Result<PolicySet, PolicyError> {
-        let (units, findings) = bundle::load_str(name, text, base_dir, &limits);
+        let resolver = FolderResolver::new(base_dir);
+        PolicySet::compile_text(name, text, Some(&resolver), limits)
+    }
+
+    /// Compiles policy text named `name` with explicit limits, its imports
+    /// found by `resolver` (none: an import is an error).
+    pub fn from_named_source_with(
+        name: &str,
+        text: &str,
+        resolver: Option<&dyn ImportResolver>,
+        limits: Limits,
+    ) -> Result<PolicySet, PolicyError> {
+        PolicySet::compile_text(name, text, resolver, limits)
+    }
+
+    fn compile_text(
+        name: &str,
+        text: &str,
+        resolver: Option<&dyn ImportResolver>,
+        limits: Limits,
+    ) -> Result<PolicySet, PolicyError> {
+        let (units, findings) = bundle::load_str(name, text, resolver, &limits);
         PolicySet::compile(units, findings, limits)
     }
 

@@ -107,6 +107,9 @@ pub struct Report {
     pub files: usize,
     /// Every finding left after options, ordered by file, position and code.
     pub findings: Vec<Finding>,
+    /// Paths inside the searched folders that were not checked, each with
+    /// the reason (symlinks are never followed; see [`policy_files`]).
+    pub skipped: Vec<String>,
 }
 
 impl Report {
@@ -140,60 +143,94 @@ impl Report {
 }
 
 /// Checks every `.pcl` file under `paths` (files are taken as given,
-/// folders searched recursively). Fails only when a path cannot be read.
+/// folders searched as [`policy_files`] does). Fails only when a path
+/// cannot be read.
 pub fn check_paths(paths: &[PathBuf], options: &Options) -> Result<Report, String> {
-    let files = policy_files(paths)?;
-    let loads = files
+    let found = policy_files(paths)?;
+    let loads = found
+        .files
         .iter()
         .map(|path| Load::new(bundle::load_file(path, &options.limits), &options.limits))
         .collect::<Vec<_>>();
-    Ok(finish(loads, files.len(), options))
+    let mut report = finish(loads, found.files.len(), options);
+    report.skipped = found.skipped;
+    Ok(report)
 }
 
 /// Checks policy text held in memory, named `name`; imports resolve
-/// against the current folder.
+/// inside the current folder.
 pub fn check_source(name: &str, text: &str, options: &Options) -> Report {
-    let base = std::env::current_dir().unwrap_or_default();
+    let resolver = crate::resolve::FolderResolver::new(".");
     let load = Load::new(
-        bundle::load_str(name, text, &base, &options.limits),
+        bundle::load_str(name, text, Some(&resolver), &options.limits),
         &options.limits,
     );
     finish(vec![load], 1, options)
 }
 
+/// The policy files [`policy_files`] found, and what it passed over.
+#[derive(Clone, Debug, Default)]
+pub struct PolicyFiles {
+    /// Files as given, then the `.pcl` files of each folder, sorted.
+    pub files: Vec<PathBuf>,
+    /// Entries of the searched folders left out, each with the reason:
+    /// symlinks (to files or folders, inside the tree or out of it) and
+    /// `.pcl` entries that are not regular files (pipes, devices).
+    pub skipped: Vec<String>,
+}
+
 /// The policy files under `paths`: files as given, folders searched
-/// recursively for `.pcl` files, in sorted order. An error names a path
-/// that cannot be read, or says that there is nothing to work on.
-pub fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut files = Vec::new();
+/// recursively for `.pcl` files, in sorted order. The search never follows
+/// a symlink (it reads each entry's own metadata), so it cannot leave the
+/// folder it was given, loop, or lead `fmt` to write through a link. An
+/// error names a path that cannot be read, or says that there is nothing
+/// to work on.
+pub fn policy_files(paths: &[PathBuf]) -> Result<PolicyFiles, String> {
+    let mut found = PolicyFiles::default();
     for path in paths {
-        collect(path, &mut files)?;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        if meta.is_dir() {
+            collect(path, &mut found)?;
+        } else {
+            found.files.push(path.clone());
+        }
     }
-    if files.is_empty() {
+    if found.files.is_empty() {
         let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         return Err(format!("no .pcl files under {}", list.join(", ")));
     }
-    Ok(files)
+    Ok(found)
 }
 
-fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    if !meta.is_dir() {
-        files.push(path.to_path_buf());
-        return Ok(());
-    }
-    let mut entries = std::fs::read_dir(path)
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?
+fn collect(dir: &Path, found: &mut PolicyFiles) -> Result<(), String> {
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .collect::<Vec<_>>();
     entries.sort();
     for entry in entries {
-        if entry.is_dir() {
-            collect(&entry, files)?;
-        } else if entry.extension().is_some_and(|e| e == "pcl") {
-            files.push(entry);
+        // The entry's own metadata: a symlink is seen as a symlink.
+        let Ok(meta) = std::fs::symlink_metadata(&entry) else {
+            continue;
+        };
+        let policy = entry.extension().is_some_and(|e| e == "pcl");
+        if meta.file_type().is_symlink() {
+            if policy || std::fs::metadata(&entry).is_ok_and(|m| m.is_dir()) {
+                found.skipped.push(format!(
+                    "skipped `{}`: a symlink (symlinks are not followed)",
+                    entry.display()
+                ));
+            }
+        } else if meta.is_dir() {
+            collect(&entry, found)?;
+        } else if policy && meta.is_file() {
+            found.files.push(entry);
+        } else if policy {
+            found
+                .skipped
+                .push(format!("skipped `{}`: not a regular file", entry.display()));
         }
     }
     Ok(())
@@ -279,7 +316,11 @@ fn finish(loads: Vec<Load>, files: usize, options: &Options) -> Report {
             &b.message,
         ))
     });
-    Report { files, findings }
+    Report {
+        files,
+        findings,
+        skipped: Vec::new(),
+    }
 }
 
 // ---------------------------------------------------------------- pragmas

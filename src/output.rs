@@ -6,9 +6,10 @@
 //! same findings in the same order; the JSON and SARIF shapes are documented
 //! in `docs/diagnostics.md` and only grow.
 
-use crate::diagnostics::{Code, Finding, Severity};
+use crate::diagnostics::{escape_controls, Code, Finding, Severity};
 use crate::lint::Report;
 use serde_json::{json, Value as Json};
+use std::fmt;
 
 /// The output formats of `portcullis check`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,8 +52,63 @@ pub fn human_finding(finding: &dyn miette::Diagnostic, color: bool) -> String {
     };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut text = String::new();
-    let _ = handler.render_report(&mut text, finding);
+    let _ = handler.render_report(&mut text, &Escaped(finding));
     text
+}
+
+/// A diagnostic whose message, help and labels are shown with their
+/// control characters escaped ([`escape_controls`]), whatever produced
+/// them (request and evaluation errors quote request text). Findings'
+/// sources escape their own text.
+struct Escaped<'d>(&'d dyn miette::Diagnostic);
+
+impl fmt::Debug for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Escaped")
+    }
+}
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&escape_controls(&self.0.to_string()))
+    }
+}
+
+impl std::error::Error for Escaped<'_> {}
+
+impl miette::Diagnostic for Escaped<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.0.code()
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        self.0.severity()
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        let help = self.0.help()?.to_string();
+        Some(Box::new(escape_controls(&help).into_owned()))
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.0.source_code()
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let labels = self.0.labels()?.map(|l| {
+            let text = l.label().map(|t| escape_controls(t).into_owned());
+            if l.primary() {
+                miette::LabeledSpan::new_primary_with_span(text, *l.inner())
+            } else {
+                miette::LabeledSpan::new_with_span(text, *l.inner())
+            }
+        });
+        Some(Box::new(labels))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        self.0.related()
+    }
 }
 
 fn human(report: &Report, color: bool) -> String {
@@ -106,21 +162,21 @@ fn json_document(report: &Report) -> Json {
                 .map(|(span, label)| {
                     let (line, column) =
                         f.source.as_ref().map_or((1, 1), |s| s.line_col(span.start));
-                    json!({ "line": line, "column": column, "label": label })
+                    json!({ "line": line, "column": column, "label": escape_controls(label) })
                 })
                 .collect();
             json!({
                 "code": f.code.code(),
                 "name": f.code.name(),
                 "severity": severity_word(f.severity),
-                "message": f.message,
-                "file": p.file,
+                "message": escape_controls(&f.message),
+                "file": p.file.map(escape_controls),
                 "line": p.start.0,
                 "column": p.start.1,
                 "end_line": p.end.0,
                 "end_column": p.end.1,
-                "label": f.label,
-                "help": f.help,
+                "label": escape_controls(&f.label),
+                "help": f.help.as_deref().map(escape_controls),
                 "related": related,
             })
         })
@@ -158,9 +214,9 @@ fn sarif(report: &Report) -> Json {
         .map(|f| {
             let p = place(f);
             let index = Code::ALL.iter().position(|c| *c == f.code);
-            let mut text = f.message.clone();
+            let mut text = escape_controls(&f.message).into_owned();
             if let Some(help) = &f.help {
-                text.push_str(&format!(" (help: {help})"));
+                text.push_str(&format!(" (help: {})", escape_controls(help)));
             }
             let mut result = json!({
                 "ruleId": f.code.code(),
@@ -215,7 +271,20 @@ fn uri(path: &str) -> String {
             .map(|p| p.display().to_string())
     });
     let path = relative.as_deref().unwrap_or(path).replace('\\', "/");
-    path.strip_prefix("./").unwrap_or(&path).replace(' ', "%20")
+    let path = path.strip_prefix("./").unwrap_or(&path);
+    // Percent-encode the space, `%` itself and every control character.
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c == ' ' || c == '%' || c.is_control() {
+            let mut bytes = [0u8; 4];
+            for b in c.encode_utf8(&mut bytes).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn github(report: &Report) -> String {
@@ -224,7 +293,7 @@ fn github(report: &Report) -> String {
         let p = place(f);
         let mut props = Vec::new();
         if let Some(file) = p.file {
-            props.push(format!("file={}", escape_property(file)));
+            props.push(format!("file={}", escape_property(&escape_controls(file))));
             props.push(format!("line={},col={}", p.start.0, p.start.1));
             props.push(format!("endLine={},endColumn={}", p.end.0, p.end.1));
         }
@@ -232,9 +301,9 @@ fn github(report: &Report) -> String {
             "title={}",
             escape_property(&format!("{} {}", f.code.code(), f.code.name()))
         ));
-        let mut message = f.message.clone();
+        let mut message = escape_controls(&f.message).into_owned();
         if let Some(help) = &f.help {
-            message.push_str(&format!("\nhelp: {help}"));
+            message.push_str(&format!("\nhelp: {}", escape_controls(help)));
         }
         out.push_str(&format!(
             "::{} {}::{}\n",

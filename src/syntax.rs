@@ -259,43 +259,121 @@ pub fn parse_expr(text: &str) -> Result<Expr, Vec<ParseError>> {
     expr(pair).map_err(|e| vec![*e])
 }
 
-/// Brackets nested deeper than [`MAX_NESTING`] are refused before pest sees
-/// them, since pest's recursive descent would otherwise exhaust the stack.
+/// Strings nested inside interpolations deeper than this are refused:
+/// `"{ "{ "{ "{ "{x}" }" }" }" }"` is five deep. Policies need one or two
+/// levels. A bound on this nesting is what keeps a future grammar change
+/// from making the backtracking parser's work grow as a power of it.
+pub const MAX_INTERPOLATION_DEPTH: usize = 4;
+
+/// Where the pre-scan of [`nesting_error`] stands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// Policy code; the value is the bracket depth at which the enclosing
+    /// interpolation (if any) was opened.
+    Code(usize),
+    /// Inside a string.
+    Str,
+}
+
+/// Brackets nested deeper than `max` (and strings in interpolations nested
+/// deeper than [`MAX_INTERPOLATION_DEPTH`]) are refused before pest sees
+/// them: pest's recursive descent would otherwise exhaust the stack. The
+/// scan follows strings, their `{...}` interpolations (code again, whose
+/// strings nest), `{{`/`}}` and `\` escapes, patterns and comments, as the
+/// grammar does; an interpolation counts as a bracket.
 fn nesting_error(text: &str, max: usize) -> Option<Box<ParseError>> {
+    let too_deep = |at: usize, message: String, help: &str| {
+        Some(Box::new(
+            Finding::new(Code::TooDeep, Span::new(at, at + 1), message)
+                .label("too deep here")
+                .help(help.to_string()),
+        ))
+    };
+    let bytes = text.as_bytes();
+    let mut stack = vec![Scan::Code(0)];
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for (at, c) in text.char_indices() {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                '{' => depth += 1,
-                '}' => depth = depth.saturating_sub(1),
-                _ => {}
+    let mut at = 0usize;
+    while let Some(&b) = bytes.get(at) {
+        let next = bytes.get(at + 1).copied();
+        let top = stack.last().copied().unwrap_or(Scan::Code(0));
+        match (top, b) {
+            (Scan::Str, b'\\') => at += 1,
+            (Scan::Str, b'{') if next == Some(b'{') => at += 1,
+            (Scan::Str, b'}') if next == Some(b'}') => at += 1,
+            (Scan::Str, b'"') => {
+                stack.pop();
             }
-            continue;
-        }
-        match c {
-            '"' => in_string = true,
-            '(' | '[' | '{' => {
+            (Scan::Str, b'{') => {
                 depth += 1;
                 if depth > max {
-                    return Some(Box::new(
-                        Finding::new(
-                            Code::TooDeep,
-                            Span::new(at, at + 1),
-                            format!("brackets are nested more than {max} deep"),
-                        )
-                        .label("too deep here")
-                        .help("split the expression into named rules"),
-                    ));
+                    return too_deep(
+                        at,
+                        format!("brackets are nested more than {max} deep"),
+                        "split the expression into named rules",
+                    );
+                }
+                stack.push(Scan::Code(depth));
+            }
+            (Scan::Str, _) => {}
+            (Scan::Code(_), b'"') => {
+                let strings = stack.iter().filter(|s| **s == Scan::Str).count();
+                if strings >= MAX_INTERPOLATION_DEPTH {
+                    return too_deep(
+                        at,
+                        format!(
+                            "strings are nested in interpolations more than \
+                             {MAX_INTERPOLATION_DEPTH} deep"
+                        ),
+                        "compute the inner strings in named `let`s",
+                    );
+                }
+                stack.push(Scan::Str);
+            }
+            (Scan::Code(_), b'/') if next == Some(b'/') => {
+                while bytes.get(at).is_some_and(|c| *c != b'\n') {
+                    at += 1;
+                }
+                continue;
+            }
+            (Scan::Code(_), b'r')
+                if next == Some(b'e')
+                    && bytes.get(at + 2) == Some(&b'"')
+                    && !(at > 0
+                        && bytes
+                            .get(at - 1)
+                            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')) =>
+            {
+                // A pattern: its body runs to the next unescaped quote.
+                at += 3;
+                while let Some(&c) = bytes.get(at) {
+                    match c {
+                        b'\\' => at += 1,
+                        b'"' => break,
+                        _ => {}
+                    }
+                    at += 1;
                 }
             }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            _ => {}
+            (Scan::Code(_), b'(' | b'[' | b'{') => {
+                depth += 1;
+                if depth > max {
+                    return too_deep(
+                        at,
+                        format!("brackets are nested more than {max} deep"),
+                        "split the expression into named rules",
+                    );
+                }
+            }
+            (Scan::Code(opened), b')' | b']' | b'}') => {
+                if b == b'}' && opened == depth && stack.len() > 1 {
+                    // The `}` that closes an interpolation.
+                    stack.pop();
+                }
+                depth = depth.saturating_sub(1);
+            }
+            (Scan::Code(_), _) => {}
         }
+        at += 1;
     }
     None
 }
@@ -331,11 +409,16 @@ fn pest_error(err: pest::error::Error<Rule>) -> ParseError {
                 ("unexpected text".to_string(), "here".to_string())
             }
         }
-        ErrorVariant::CustomError { message } if message.contains("call limit") => {
+        // pest stops at its own stack guard, or at a call limit the host
+        // application set (Portcullis sets none: its grammar and pre-scan
+        // keep the work linear, see docs/robustness.md).
+        ErrorVariant::CustomError { message }
+            if message.contains("call limit") || message.contains("stack limit") =>
+        {
             return Finding::new(
                 Code::TooDeep,
                 span,
-                "the policy text is too tangled to parse within the parser's step budget",
+                "the policy text is too tangled to parse within the parser's limits",
             )
             .label("the parser gave up here")
             .help(
@@ -349,28 +432,7 @@ fn pest_error(err: pest::error::Error<Rule>) -> ParseError {
         .help("see docs/language.md for the syntax of each construct")
 }
 
-/// Rule calls pest may make per byte of input, and in any case. The grammar
-/// is written so that no start is parsed twice, but a PEG parser backtracks,
-/// and crafted text could still make it retry: past this budget the text is
-/// refused, so parse time stays linear in its length whatever it holds.
-/// Real policies need under 30 calls per byte (the bundles, every example of
-/// docs/language.md, 10,000 generated statements); 400 leaves a wide margin.
-const PARSE_CALLS_PER_BYTE: usize = 400;
-const PARSE_CALLS_BASE: usize = 100_000;
-
-/// pest's call limit is one process-wide setting, read when a parse starts:
-/// parses take turns so each runs under the limit set for its own text.
-static PARSE_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 fn parse_bounded(rule: Rule, text: &str) -> Result<Pairs<'_, Rule>, pest::error::Error<Rule>> {
-    let _turn = PARSE_TURN
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let limit = text
-        .len()
-        .saturating_mul(PARSE_CALLS_PER_BYTE)
-        .saturating_add(PARSE_CALLS_BASE);
-    pest::set_call_limit(std::num::NonZeroUsize::new(limit));
     PclParser::parse(rule, text)
 }
 
@@ -492,7 +554,7 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::interp => "`{`",
         Rule::principal_lit | Rule::principal_text => "a principal",
         Rule::list | Rule::comp_tail => "a list",
-        Rule::record | Rule::record_field | Rule::record_comp | Rule::record_comp_tail => {
+        Rule::record | Rule::record_first | Rule::record_field | Rule::record_comp_tail => {
             "a record"
         }
         Rule::paren_or_tuple => "`(`",
@@ -981,6 +1043,82 @@ fn record_comp<'p>(
     })
 }
 
+/// A record or a record comprehension: one grammar rule, told apart by
+/// the `for` tail. Only a comprehension's key may be computed; a record's
+/// keys are words or strings without interpolation.
+fn record(pair: Pair<Rule>, span: Span) -> PResult<ExprKind> {
+    let is_comp = kids(pair.clone()).any(|p| p.as_rule() == Rule::record_comp_tail);
+    let mut it = kids(pair);
+    let Some(first) = it.next() else {
+        return Ok(ExprKind::Record(Vec::new()));
+    };
+    let fspan = span_of(&first);
+    let mut parts = kids(first);
+    let k = next(&mut parts, fspan, "key")?;
+    let value = expr(next(&mut parts, fspan, "value")?)?;
+    if is_comp {
+        let key = match k.as_rule() {
+            Rule::key_name => Expr {
+                span: span_of(&k),
+                kind: ExprKind::Name(ident(k)),
+            },
+            _ => expr(k)?,
+        };
+        return record_comp(Box::new(key), Box::new(value), it, span);
+    }
+    let mut fields = vec![(record_key(k)?, value)];
+    for f in it {
+        let fspan = span_of(&f);
+        let mut parts = kids(f);
+        let key = record_key(next(&mut parts, fspan, "key")?)?;
+        fields.push((key, expr(next(&mut parts, fspan, "value")?)?));
+    }
+    Ok(ExprKind::Record(fields))
+}
+
+/// A record key: a word, or a string without interpolation (the first key
+/// arrives as an expression, which must be such a string).
+fn record_key(k: Pair<Rule>) -> PResult<Ident> {
+    let kspan = span_of(&k);
+    match k.as_rule() {
+        Rule::key_name => Ok(ident(k)),
+        Rule::string => Ok(Ident {
+            name: plain_string(k)?,
+            span: kspan,
+        }),
+        _ => {
+            // The first key parsed as an expression: only a lone string
+            // literal (a term with no postfix) is a key.
+            let mut terms = kids(k);
+            let lone = match (terms.next(), terms.next()) {
+                (Some(t), None) if t.as_rule() == Rule::term => {
+                    let mut inner = kids(t);
+                    match (inner.next(), inner.next()) {
+                        (Some(p), None) if p.as_rule() == Rule::string => Some(p),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            match lone {
+                Some(string) => Ok(Ident {
+                    name: plain_string(string)?,
+                    span: kspan,
+                }),
+                None => Err(Box::new(
+                    Finding::new(
+                        Code::SyntaxError,
+                        kspan,
+                        "a record key is a name or a string",
+                    )
+                    .label("computed key")
+                    .help("computed keys need a comprehension: `{upper(k): v for k, v in r}`"),
+                )),
+            }
+        }
+    }
+}
+
 fn term(pair: Pair<Rule>) -> PResult<Expr> {
     let span = span_of(&pair);
     if pair.as_rule() != Rule::term {
@@ -1093,49 +1231,7 @@ fn primary(pair: Pair<Rule>) -> PResult<Expr> {
                 _ => ExprKind::List(items.into_iter().map(expr).collect::<PResult<Vec<_>>>()?),
             }
         }
-        Rule::record if kids(pair.clone()).any(|p| p.as_rule() == Rule::record_comp_tail) => {
-            // `{name: value for k, v in r}`: the plain key is an expression.
-            let mut it = kids(pair);
-            let field = next(&mut it, span, "key")?;
-            let fspan = span_of(&field);
-            let mut parts = kids(field);
-            let k = next(&mut parts, fspan, "key")?;
-            let key = match k.as_rule() {
-                Rule::key_name => Expr {
-                    span: span_of(&k),
-                    kind: ExprKind::Name(ident(k)),
-                },
-                _ => primary(k)?,
-            };
-            let value = expr(next(&mut parts, fspan, "value")?)?;
-            record_comp(Box::new(key), Box::new(value), it, span)?
-        }
-        Rule::record => {
-            let mut fields = Vec::new();
-            for f in kids(pair) {
-                let fspan = span_of(&f);
-                let mut it = kids(f);
-                let k = next(&mut it, fspan, "key")?;
-                let key = match k.as_rule() {
-                    Rule::key_name => ident(k),
-                    _ => {
-                        let kspan = span_of(&k);
-                        Ident {
-                            name: plain_string(k)?,
-                            span: kspan,
-                        }
-                    }
-                };
-                fields.push((key, expr(next(&mut it, fspan, "value")?)?));
-            }
-            ExprKind::Record(fields)
-        }
-        Rule::record_comp => {
-            let mut it = kids(pair);
-            let key = Box::new(expr(next(&mut it, span, "key")?)?);
-            let value = Box::new(expr(next(&mut it, span, "value")?)?);
-            record_comp(key, value, it, span)?
-        }
+        Rule::record => record(pair, span)?,
         Rule::paren_or_tuple => {
             let text = pair.as_str();
             let mut items = kids(pair).map(expr).collect::<PResult<Vec<_>>>()?;
@@ -1418,5 +1514,68 @@ mod tests {
     fn regex_literals_keep_backslashes() {
         let e = parse_expr(r#"re"\d+\"x""#).unwrap();
         assert!(matches!(e.kind, ExprKind::Regex(s) if s == r#"\d+"x"#));
+    }
+    #[test]
+    fn records_and_record_comprehensions_share_one_rule() {
+        let e = parse_expr(r#"{a: 1, "b c": 2, claims: 3}"#).unwrap();
+        let ExprKind::Record(fields) = e.kind else {
+            panic!("not a record")
+        };
+        let keys: Vec<&str> = fields.iter().map(|(k, _)| k.name.as_str()).collect();
+        assert_eq!(keys, ["a", "b c", "claims"]);
+        let e = parse_expr(r#"{"k": 1}"#).unwrap();
+        assert!(matches!(e.kind, ExprKind::Record(f) if f[0].0.name == "k"));
+        for comp in [
+            "{k: v for k, v in r}",
+            r#"{"{k}-x": v for k, v in r}"#,
+            "{upper(k): v for k, v in r if v}",
+        ] {
+            let e = parse_expr(comp).unwrap();
+            assert!(matches!(e.kind, ExprKind::RecordComp { .. }), "{comp}");
+        }
+        assert!(matches!(parse_expr("{}").unwrap().kind, ExprKind::Record(f) if f.is_empty()));
+    }
+
+    #[test]
+    fn computed_keys_need_a_comprehension() {
+        for (src, message) in [
+            ("{upper(k): 1}", "a record key is a name or a string"),
+            (r#"{("k"): 1}"#, "a record key is a name or a string"),
+            (r#"{"k{x}": 1}"#, "interpolation is not allowed here"),
+            (r#"{a: 1, "k{x}": 2}"#, "interpolation is not allowed here"),
+        ] {
+            let errs = parse_expr(src).unwrap_err();
+            assert_eq!(errs[0].message, message, "{src}");
+        }
+    }
+
+    #[test]
+    fn a_broken_principal_interpolation_is_not_read_again_as_a_name() {
+        // `r:{` commits to a principal literal: the interpolation is parsed
+        // once, not again as a record after the name `r`.
+        assert!(parse_expr("any x in r:{a: 1}").is_err());
+        assert!(parse_expr("any x in r: {a: 1}").is_ok());
+        assert!(parse_expr("any x in r:{x.id}: true").is_ok());
+    }
+
+    #[test]
+    fn the_prescan_follows_strings_interpolations_and_escapes() {
+        // Literal braces in a string are not brackets.
+        let braces = format!("\"{}\"", "{{".repeat(400));
+        assert!(nesting_error(&braces, 256).is_none());
+        // Nested interpolations are brackets and strings.
+        let four = r#""{ "{ "{ "{x}" }" }" }""#;
+        assert!(nesting_error(four, 256).is_none());
+        assert!(parse_expr(four).is_ok());
+        let five = r#""{ "{ "{ "{ "{x}" }" }" }" }""#;
+        let err = nesting_error(five, 256).unwrap();
+        assert_eq!(err.code, Code::TooDeep);
+        assert!(err.message.contains("interpolations"), "{}", err.message);
+        // Quotes in comments and patterns open no string.
+        assert!(nesting_error("// say \"{\n\"{ \"{ \"{ \"{x}\" }\" }\" }\"", 256).is_none());
+        assert!(nesting_error(r#"re"\"{" == "{ "{ "{ "{x}" }" }" }""#, 256).is_none());
+        // A string's interpolation counts towards bracket nesting.
+        assert!(nesting_error(r#""{ ((x)) }""#, 2).is_some());
+        assert!(nesting_error(r#""{ (x) }""#, 2).is_none());
     }
 }

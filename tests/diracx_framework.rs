@@ -224,13 +224,16 @@ fn an_extension_override_of_wms_decides_the_core_job_routes() {
 fn the_highest_layer_wins() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("diracx_framework");
     std::fs::create_dir_all(&dir).unwrap();
+    // Imports stay inside the entry's folder: the shipped files are copied
+    // beside the layers.
+    std::fs::create_dir_all(dir.join("diracx")).unwrap();
+    for file in ["diracx.pcl", "diracx/core.pcl"] {
+        std::fs::copy(policies_dir().join(file), dir.join(file)).unwrap();
+    }
     let middle = dir.join("middle.pcl");
     std::fs::write(
         &middle,
-        format!(
-            "import {:?}\noverride policy wms {{ deny \"middle layer\" }}\n",
-            policies_dir().join("diracx.pcl").display().to_string()
-        ),
+        "import \"diracx.pcl\"\noverride policy wms { deny \"middle layer\" }\n",
     )
     .unwrap();
     let only_middle = PolicySet::from_file(&middle).unwrap();

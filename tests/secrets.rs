@@ -1,7 +1,8 @@
 //! Credentials: the candidate walk compares every row whatever matched
 //! (counted through the engine's instrumented comparison, not timed), and a
 //! presented secret never shows up in what the engine says. One test
-//! function, so no other test in this binary moves the global counter.
+//! function compares secrets, so no other test in this binary moves the
+//! global counter.
 
 #![allow(
     clippy::unwrap_used,
@@ -103,4 +104,36 @@ fn every_candidate_is_compared_and_secrets_never_leak() {
         d.reason
     );
     assert!(!format!("{d:?}").contains("hunter2"), "{d:?}");
+}
+
+#[test]
+fn text_that_is_not_a_uuid_is_described_not_quoted() {
+    let p = PolicySet::from_source(
+        r#"actions: a
+        policy p for a { allow when uuid(context.headers.authorization) == "x" }"#,
+    )
+    .unwrap();
+    let token = "Bearer eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2Vu";
+    let request = Request::from_json(&json!({
+        "action": "a", "context": {"headers": {"authorization": token}}
+    }))
+    .unwrap();
+    let d = p.decide(&request, &Data::empty());
+    assert_eq!(d.outcome, Outcome::Deny);
+    let error = d.error.as_ref().unwrap();
+    assert_eq!(error.code, portcullis::Code::InvalidUuid);
+    assert!(
+        error
+            .message
+            .contains(&format!("{} characters", token.len())),
+        "{}",
+        error.message
+    );
+    for text in [
+        d.reason.to_string(),
+        format!("{d:?}"),
+        d.to_json().to_string(),
+    ] {
+        assert!(!text.contains("eyJhbGci"), "the token leaked: {text}");
+    }
 }
