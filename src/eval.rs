@@ -7,9 +7,11 @@
 //! - reading the request never allocates (values are borrowed);
 //! - any error reached during a decision denies, with the error as reason
 //!   (fail closed); nothing but an `allow` statement that applied allows;
-//! - every loop spends from a step budget, so a decision is bounded.
+//! - every node evaluated, element visited and run of bytes touched spends
+//!   from the step budget (`cost.rs`), so a decision is bounded by it.
 
 use crate::ast::{ActionClass, Outcome, Quantifier, Span};
+use crate::cost::{self, Charged, Meter, Sem};
 use crate::diagnostics::Code;
 use crate::index::Candidates;
 use crate::ir::{self, Builtin, CmpOp, Expr, Kind, Program, Reason, Root};
@@ -18,6 +20,7 @@ use crate::request::{Request, RequestError};
 use crate::value::{
     glob_match, str_eq, val_cmp, val_eq, Display, ListView, PrincipalVal, Val, Value,
 };
+use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,6 +58,11 @@ pub struct Decision {
     pub claims: Option<Value>,
     /// The error that made the decision fail closed, if any.
     pub error: Option<EvalError>,
+    /// The steps the decision was charged (see `Limits::max_eval_steps`):
+    /// one per expression node evaluated, per element, field or candidate
+    /// visited, and per 64 bytes built, compared or scanned. Never more
+    /// than the limit: a decision that would need more denies.
+    pub cost: u64,
 }
 
 impl Decision {
@@ -72,6 +80,7 @@ impl Decision {
             principal: None,
             claims: None,
             error: None,
+            cost: 0,
         }
     }
 
@@ -141,6 +150,15 @@ fn error(code: Code, span: Span, message: String) -> Box<EvalError> {
         message,
         span: Some(span),
     })
+}
+
+#[cold]
+fn exhausted(span: Span) -> Box<EvalError> {
+    error(
+        Code::EvalLimit,
+        span,
+        "the decision took more steps than the limit allows".into(),
+    )
 }
 
 #[cold]
@@ -217,6 +235,17 @@ pub(crate) fn validate(
     request: &Request,
     data: &Value,
 ) -> Result<(), RequestError> {
+    validate_request(program, request, &mut 0)?;
+    validate_data(program, data, &mut 0)
+}
+
+/// Checks the request against the declared request shape, counting the
+/// values visited in `visited`.
+pub(crate) fn validate_request(
+    program: &Program,
+    request: &Request,
+    visited: &mut u64,
+) -> Result<(), RequestError> {
     if let Some(ir::Shape {
         base: ir::ShapeBase::Record(fields),
         ..
@@ -229,15 +258,26 @@ pub(crate) fn validate(
         ];
         for (name, optional, shape) in fields {
             if let Some((_, v)) = roots.iter().find(|(n, _)| *n == name.as_ref()) {
-                if !fits(v, shape, *optional, 0) {
+                if !fits(v, shape, *optional, 0, visited) {
                     let mut path = format!("request.{name}");
                     check_shape(v, shape, *optional, &mut path, 0)?;
                 }
             }
         }
     }
+    Ok(())
+}
+
+/// Checks data against the declared data shape, counting the values
+/// visited in `visited`. Done once when data is loaded for a policy set
+/// (`PolicySet::load_data`), else on every decision.
+pub(crate) fn validate_data(
+    program: &Program,
+    data: &Value,
+    visited: &mut u64,
+) -> Result<(), RequestError> {
     if let Some(shape) = &program.data_shape {
-        if !fits(data, shape, false, 0) {
+        if !fits(data, shape, false, 0, visited) {
             let mut path = "data".to_string();
             check_shape(data, shape, false, &mut path, 0)?;
         }
@@ -246,10 +286,11 @@ pub(crate) fn validate(
 }
 
 /// Whether a value fits a shape; the allocation-free twin of `check_shape`.
-fn fits(v: &Value, shape: &ir::Shape, optional: bool, depth: usize) -> bool {
+fn fits(v: &Value, shape: &ir::Shape, optional: bool, depth: usize, visited: &mut u64) -> bool {
     if depth > 64 {
         return true;
     }
+    *visited += 1;
     match (&shape.base, v) {
         (_, Value::Null) => shape.nullable || optional || matches!(shape.base, ir::ShapeBase::Any),
         (ir::ShapeBase::Any, _)
@@ -258,14 +299,14 @@ fn fits(v: &Value, shape: &ir::Shape, optional: bool, depth: usize) -> bool {
         | (ir::ShapeBase::Number, Value::Int(_) | Value::Float(_))
         | (ir::ShapeBase::String, Value::Str(_)) => true,
         (ir::ShapeBase::Uuid, Value::Str(s)) => crate::value::is_uuid_text(s),
-        (ir::ShapeBase::List(inner), Value::List(items)) => {
-            items.iter().all(|i| fits(i, inner, false, depth + 1))
-        }
+        (ir::ShapeBase::List(inner), Value::List(items)) => items
+            .iter()
+            .all(|i| fits(i, inner, false, depth + 1, visited)),
         (ir::ShapeBase::Record(fields), Value::Record(r)) => {
             fields
                 .iter()
                 .all(|(name, opt, field_shape)| match r.get(name) {
-                    Some(fv) => fits(fv, field_shape, *opt, depth + 1),
+                    Some(fv) => fits(fv, field_shape, *opt, depth + 1, visited),
                     None => *opt || field_shape.nullable,
                 })
         }
@@ -273,14 +314,16 @@ fn fits(v: &Value, shape: &ir::Shape, optional: bool, depth: usize) -> bool {
     }
 }
 
-/// Decides one request.
+/// Decides one request. `data_checked`: the data was validated against
+/// this program's data shape when it was loaded, so it is not again.
 pub(crate) fn decide(
     program: &Program,
     request: &Request,
     data: &Value,
+    data_checked: bool,
     limits: &Limits,
 ) -> Decision {
-    decide_with(program, request, data, limits, true)
+    decide_with(program, request, data, data_checked, limits, true)
 }
 
 /// Decides one request, entering blocks through their index or not: both
@@ -289,9 +332,19 @@ pub(crate) fn decide_with(
     program: &Program,
     request: &Request,
     data: &Value,
+    data_checked: bool,
     limits: &Limits,
     use_index: bool,
 ) -> Decision {
+    let mut ev = Evaluator::new(program, request, data, limits);
+    ev.use_index = use_index;
+    ev.data_checked = data_checked;
+    let mut d = run(&mut ev, program, request);
+    d.cost = ev.meter.spent();
+    d
+}
+
+fn run<'a>(ev: &mut Evaluator<'a>, program: &'a Program, request: &'a Request) -> Decision {
     let undeclared = || {
         let (outcome, reason) = &program.undeclared;
         (*outcome, reason.as_ref())
@@ -300,8 +353,6 @@ pub(crate) fn decide_with(
         .actions
         .get(request.action.as_str())
         .and_then(|id| program.action_info.get(*id as usize));
-    let mut ev = Evaluator::new(program, request, data, limits);
-    ev.use_index = use_index;
 
     let (class, covering) = match (action, &program.open_set) {
         (Some(info), _) => (info.class, Covering::Listed(info)),
@@ -350,12 +401,21 @@ pub(crate) fn decide_with(
             ev.policies(info.policies.iter().copied(), Some(&info.no_allow))
         }
         // `actions: *`: the policies whose globs match, without collecting.
-        (_, Covering::Open(set)) => ev.policies(
-            set.iter()
-                .filter(|(glob, _)| glob_match(glob, &request.action))
-                .map(|(_, id)| *id),
-            None,
-        ),
+        (_, Covering::Open(set)) => {
+            let scanned = set
+                .iter()
+                .map(|(g, _)| g.len() + request.action.len())
+                .sum();
+            if let Err(e) = ev.charge_bytes(scanned, Span::default()) {
+                return ev.failed(*e, Vec::new());
+            }
+            ev.policies(
+                set.iter()
+                    .filter(|(glob, _)| glob_match(glob, &request.action))
+                    .map(|(_, id)| *id),
+                None,
+            )
+        }
     }
 }
 
@@ -382,7 +442,13 @@ struct Evaluator<'a> {
     request: &'a Request,
     data: &'a Value,
     frame: Frame<'a>,
-    fuel: u64,
+    meter: Meter,
+    /// Hashed indexes of long lists this decision searches repeatedly.
+    lookups: cost::Lookups<'a>,
+    /// Deepest value the decision may build (`Limits::max_value_depth`).
+    max_value_depth: u32,
+    /// Whether the data was validated when it was loaded.
+    data_checked: bool,
     /// Current and greatest nesting of `eval` and descriptor matching.
     depth: usize,
     max_depth: usize,
@@ -402,7 +468,10 @@ impl<'a> Evaluator<'a> {
                 vars: Store::new(program.slot_count),
                 lets: Store::new(program.lets.len()),
             },
-            fuel: limits.max_eval_steps,
+            meter: Meter::new(limits.max_eval_steps),
+            lookups: cost::Lookups::default(),
+            max_value_depth: u32::try_from(limits.max_value_depth).unwrap_or(u32::MAX),
+            data_checked: false,
             depth: 0,
             max_depth: limits.max_eval_depth,
             use_index: true,
@@ -435,14 +504,27 @@ impl<'a> Evaluator<'a> {
             principal: None,
             claims: None,
             error: Some(e),
+            cost: 0,
         }
     }
 
-    fn check_shapes(&self) -> R<()> {
-        if self.program.request_shape.is_none() && self.program.data_shape.is_none() {
+    /// Checks the request, and the data unless it was checked when loaded,
+    /// against the declared shapes; a step per value visited.
+    fn check_shapes(&mut self) -> R<()> {
+        let data_shape = self.program.data_shape.is_some() && !self.data_checked;
+        if self.program.request_shape.is_none() && !data_shape {
             return Ok(());
         }
-        validate(self.program, self.request, self.data).map_err(|e| {
+        let mut visited = 0;
+        let checked = validate_request(self.program, self.request, &mut visited).and_then(|()| {
+            if data_shape {
+                validate_data(self.program, self.data, &mut visited)
+            } else {
+                Ok(())
+            }
+        });
+        self.charge(visited, Span::default())?;
+        checked.map_err(|e| {
             Box::new(EvalError {
                 code: e.code,
                 message: e.to_string(),
@@ -548,7 +630,6 @@ impl<'a> Evaluator<'a> {
             d.statements = decided.clone();
         }
         if s.outcome == Outcome::Allow {
-            let kinds = &self.program.kind_names;
             if let Some(f) = &s.outputs.filters {
                 let v = self.eval(f)?;
                 if !v.is_record() && !v.is_null() {
@@ -557,13 +638,15 @@ impl<'a> Evaluator<'a> {
                         format!("filters must be a record, found {}", v.type_name()),
                     ));
                 }
-                d.filters = Some(v.to_value(kinds));
+                d.filters = Some(self.owned(&v, span_of(f))?);
             }
             if let Some(p) = &s.outputs.principal {
-                d.principal = Some(self.eval(p)?.to_value(kinds));
+                let v = self.eval(p)?;
+                d.principal = Some(self.owned(&v, span_of(p))?);
             }
             if let Some(c) = &s.outputs.claims {
-                d.claims = Some(self.eval(c)?.to_value(kinds));
+                let v = self.eval(c)?;
+                d.claims = Some(self.owned(&v, span_of(c))?);
             }
         }
         Ok(d)
@@ -574,7 +657,9 @@ impl<'a> Evaluator<'a> {
             Reason::Fixed(text) => Ok(text.clone()),
             Reason::Computed(e) => {
                 let v = self.eval(e)?;
-                Ok(Arc::from(Display(&v, &self.program.kind_names).to_string()))
+                let mut out = String::new();
+                self.render(&v, &mut out, span_of(e))?;
+                Ok(Arc::from(out))
             }
         }
     }
@@ -590,9 +675,8 @@ impl<'a> Evaluator<'a> {
                 (&policy.claims_refresh, &mut refresh),
             ] {
                 let Some(expr) = expr else { continue };
-                match self.eval(expr) {
-                    Ok(v) => {
-                        let value = v.to_value(&self.program.kind_names);
+                match self.eval(expr).and_then(|v| self.owned(&v, span_of(expr))) {
+                    Ok(value) => {
                         let empty = matches!(&value, Value::Null)
                             || matches!(&value, Value::Record(r) if r.is_empty());
                         if !empty {
@@ -613,15 +697,64 @@ impl<'a> Evaluator<'a> {
 
     #[inline]
     fn spend(&mut self, span: Span) -> R<()> {
-        if self.fuel == 0 {
+        self.charge(1, span)
+    }
+
+    /// Takes `n` steps of the budget; past it the decision fails closed.
+    #[inline]
+    fn charge(&mut self, n: u64, span: Span) -> R<()> {
+        self.meter.charge(n).map_err(|_| exhausted(span))
+    }
+
+    /// Charges for touching `n` bytes.
+    #[inline]
+    fn charge_bytes(&mut self, n: usize, span: Span) -> R<()> {
+        self.meter.bytes(n).map_err(|_| exhausted(span))
+    }
+
+    /// A charged operation's answer, or the budget error at `span`.
+    #[inline]
+    fn paid<T>(r: Charged<T>, span: Span) -> R<T> {
+        r.map_err(|_| exhausted(span))
+    }
+
+    /// Refuses a value built during the decision that is nested deeper
+    /// than `Limits::max_value_depth`; the walk is charged.
+    fn check_built(&mut self, v: &Val<'a>, span: Span) -> R<()> {
+        let d = Self::paid(cost::depth(v, &mut self.meter), span)?;
+        if d > self.max_value_depth {
             return Err(error(
                 Code::EvalLimit,
                 span,
-                "the decision took more steps than the limit allows".into(),
+                format!(
+                    "a value built by the decision is nested more than {} levels deep",
+                    self.max_value_depth
+                ),
             ));
         }
-        self.fuel -= 1;
         Ok(())
+    }
+
+    /// Converts to an owned value (for outputs and claims), charged for
+    /// what the copy touches.
+    fn owned(&mut self, v: &Val<'a>, span: Span) -> R<Value> {
+        Self::paid(cost::size(v, &mut self.meter), span)?;
+        Ok(v.to_value(&self.program.kind_names))
+    }
+
+    /// Renders a value as templates interpolate it, appending to `out`,
+    /// charged for the bytes written (and, for lists and records, for the
+    /// walk that renders them).
+    fn render(&mut self, v: &Val<'a>, out: &mut String, span: Span) -> R<()> {
+        if !matches!(
+            v,
+            Val::Null | Val::Bool(_) | Val::Int(_) | Val::Float(_) | Val::Str(_) | Val::OwnedStr(_)
+        ) {
+            Self::paid(cost::size(v, &mut self.meter), span)?;
+        }
+        let before = out.len();
+        let _ = write!(out, "{}", Display(v, &self.program.kind_names));
+        self.charge_bytes(out.len() - before, span)
     }
 
     fn truth(&mut self, e: &'a Expr, what: &str) -> R<bool> {
@@ -663,9 +796,12 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// Takes one level of the evaluation depth budget.
+    /// Takes one level of the evaluation depth budget, and one step.
     #[inline]
     fn enter(&mut self, e: &'a Expr) -> R<()> {
+        if self.meter.charge(1).is_err() {
+            return Err(exhausted(span_of(e)));
+        }
         if self.depth >= self.max_depth {
             return Err(error(
                 Code::EvalLimit,
@@ -699,6 +835,7 @@ impl<'a> Evaluator<'a> {
             }
             Expr::Field(base, name, span) => {
                 let b = self.eval(base)?;
+                self.charge_lookup(&b, name, *span)?;
                 match b.field(name) {
                     Some(v) => v,
                     None => {
@@ -712,6 +849,9 @@ impl<'a> Evaluator<'a> {
             Expr::Index(base, key, span) => {
                 let b = self.eval(base)?;
                 let k = self.eval(key)?;
+                if let Some(key) = k.as_str() {
+                    self.charge_lookup(&b, key, *span)?;
+                }
                 index(&b, &k, *span)?
             }
             Expr::Call(rule, args) => return self.call(*rule, args, |ev, body| ev.eval(body)),
@@ -730,9 +870,12 @@ impl<'a> Evaluator<'a> {
             Expr::Cmp(op, l, r, span) => {
                 let (a, b) = (self.eval(l)?, self.eval(r)?);
                 Val::Bool(match op {
-                    CmpOp::Eq => val_eq(&a, &b),
-                    CmpOp::Ne => !val_eq(&a, &b),
+                    CmpOp::Eq => Self::paid(cost::eq(&a, &b, &mut self.meter), *span)?,
+                    CmpOp::Ne => !Self::paid(cost::eq(&a, &b, &mut self.meter), *span)?,
                     _ => {
+                        if let (Some(x), Some(y)) = (a.as_str(), b.as_str()) {
+                            self.charge_bytes(x.len().min(y.len()), *span)?;
+                        }
                         let ord = val_cmp(&a, &b).ok_or_else(|| {
                             type_error(
                                 *span,
@@ -756,12 +899,16 @@ impl<'a> Evaluator<'a> {
             } => {
                 let x = self.eval(item)?;
                 let s = self.eval(set)?;
-                Val::Bool(contains(&s, &x, *span)? != *negate)
+                Val::Bool(self.contains(&s, &x, *span)? != *negate)
             }
             Expr::Like(l, r, span) => {
                 let (a, b) = (self.eval(l)?, self.eval(r)?);
                 match (a.as_str(), b.as_str()) {
-                    (Some(t), Some(p)) => Val::Bool(glob_match(p, t)),
+                    (Some(t), Some(p)) => {
+                        // Linear in both (see `glob_match`).
+                        self.charge_bytes(t.len() + p.len(), *span)?;
+                        Val::Bool(glob_match(p, t))
+                    }
                     _ => {
                         return Err(type_error(
                             *span,
@@ -804,30 +951,39 @@ impl<'a> Evaluator<'a> {
                 for i in items.iter() {
                     out.push(self.eval(i)?);
                 }
-                Val::OwnedList(out.into())
+                let v = Val::OwnedList(out.into());
+                self.check_built(&v, span_of(e))?;
+                v
             }
             Expr::Tuple(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for i in items.iter() {
                     out.push(self.eval(i)?);
                 }
-                Val::Tuple(out.into())
+                let v = Val::Tuple(out.into());
+                self.check_built(&v, span_of(e))?;
+                v
             }
             Expr::Record(fields) => {
                 let mut out: Vec<(Rc<str>, Val<'a>)> = Vec::with_capacity(fields.len());
                 for (k, x) in fields.iter() {
                     out.push((Rc::from(k.as_ref()), self.eval(x)?));
                 }
-                Val::OwnedRecord(out.into())
+                let v = Val::OwnedRecord(out.into());
+                self.check_built(&v, span_of(e))?;
+                v
             }
             Expr::Template(parts) => {
                 let mut s = String::new();
                 for p in parts.iter() {
                     match p {
-                        ir::TemplatePart::Text(t) => s.push_str(t),
+                        ir::TemplatePart::Text(t) => {
+                            self.charge_bytes(t.len(), Span::default())?;
+                            s.push_str(t);
+                        }
                         ir::TemplatePart::Expr(x) => {
                             let v = self.eval(x)?;
-                            let _ = write!(s, "{}", Display(&v, &self.program.kind_names));
+                            self.render(&v, &mut s, span_of(x))?;
                         }
                     }
                 }
@@ -835,10 +991,12 @@ impl<'a> Evaluator<'a> {
             }
             Expr::Principal(kind, value) => {
                 let v = self.eval(value)?;
-                Val::Principal(Rc::new(PrincipalVal {
+                let v = Val::Principal(Rc::new(PrincipalVal {
                     kind: *kind,
                     value: v,
-                }))
+                }));
+                self.check_built(&v, span_of(value))?;
+                v
             }
             Expr::Pattern(id) => Val::Pattern(*id),
             Expr::ListComp {
@@ -862,7 +1020,9 @@ impl<'a> Evaluator<'a> {
                     }
                     out.push(self.eval(elem)?);
                 }
-                Val::OwnedList(out.into())
+                let v = Val::OwnedList(out.into());
+                self.check_built(&v, *span)?;
+                v
             }
             Expr::RecordComp {
                 key,
@@ -888,6 +1048,9 @@ impl<'a> Evaluator<'a> {
                     )
                 })?;
                 let mut out: Vec<(Rc<str>, Val<'a>)> = Vec::new();
+                // Keys seen so far, by position in `out`, once there are
+                // enough of them for a scan to cost more than a hash.
+                let mut positions: Option<HashMap<Rc<str>, usize>> = None;
                 for (k, v) in entries {
                     self.spend(*span)?;
                     self.frame.vars.set(*key_slot, k);
@@ -904,14 +1067,35 @@ impl<'a> Evaluator<'a> {
                             format!("record keys must be strings, found {}", kv.type_name()),
                         ));
                     };
+                    self.charge_bytes(ks.len(), *span)?;
                     let ks: Rc<str> = Rc::from(ks);
                     let vv = self.eval(value)?;
-                    match out.iter_mut().find(|(k, _)| *k == ks) {
+                    if positions.is_none() && out.len() >= 16 {
+                        positions = Some(
+                            out.iter()
+                                .enumerate()
+                                .map(|(i, (k, _))| (k.clone(), i))
+                                .collect(),
+                        );
+                    }
+                    let found = match &mut positions {
+                        Some(map) => match map.get(&ks) {
+                            Some(i) => Some(*i),
+                            None => {
+                                map.insert(ks.clone(), out.len());
+                                None
+                            }
+                        },
+                        None => out.iter().position(|(k, _)| *k == ks),
+                    };
+                    match found.and_then(|i| out.get_mut(i)) {
                         Some(slot) => slot.1 = vv,
                         None => out.push((ks, vv)),
                     }
                 }
-                Val::OwnedRecord(out.into())
+                let v = Val::OwnedRecord(out.into());
+                self.check_built(&v, *span)?;
+                v
             }
         })
     }
@@ -972,6 +1156,72 @@ impl<'a> Evaluator<'a> {
             Quantifier::Last => last,
             Quantifier::Count => Val::Int(count),
         })
+    }
+
+    /// Charges for reading field `key` of `b`: a record built during the
+    /// decision is scanned (one read from JSON is searched by its key
+    /// index), and the key's bytes are compared.
+    #[inline]
+    fn charge_lookup(&mut self, b: &Val<'a>, key: &str, span: Span) -> R<()> {
+        let scanned = match b {
+            Val::OwnedRecord(fields) => fields.len() as u64,
+            _ => 0,
+        };
+        self.charge(scanned + key.len() as u64 / cost::BYTES_PER_STEP, span)
+    }
+
+    /// `x in set`: list membership, record keys; null is the empty
+    /// collection. A long list searched more than once is hashed (see
+    /// `cost::Lookups`); every search is charged.
+    fn contains(&mut self, set: &Val<'a>, x: &Val<'a>, span: Span) -> R<bool> {
+        match set {
+            Val::Null => Ok(false),
+            Val::Record(_) | Val::OwnedRecord(_) => match x.as_str() {
+                Some(k) => {
+                    self.charge_lookup(set, k, span)?;
+                    Ok(set.has_key(k))
+                }
+                None => Ok(false),
+            },
+            // A string looked up in a list read from the request or data: the
+            // common membership test, compared without building values.
+            Val::List(items) if x.as_str().is_some() => {
+                let text = x.as_str().unwrap_or("");
+                if let Some(found) = items.has_member(text) {
+                    self.charge_bytes(text.len(), span)?;
+                    return Ok(found);
+                }
+                let same = |item: &Val, probe: &Val| match (item, probe.as_str()) {
+                    (Val::Str(s), Some(p)) => str_eq(s, p),
+                    _ => false,
+                };
+                let hit = self
+                    .lookups
+                    .contains(set, x, Sem::Text, same, &mut self.meter);
+                Self::paid(hit, span)
+            }
+            _ => match set.as_list() {
+                Some(items) => {
+                    if x.as_str().is_some() {
+                        let hit = self
+                            .lookups
+                            .contains(set, x, Sem::Text, val_eq, &mut self.meter);
+                        return Self::paid(hit, span);
+                    }
+                    for item in items.iter() {
+                        self.spend(span)?;
+                        if Self::paid(cost::eq(&item, x, &mut self.meter), span)? {
+                            return Ok(true);
+                        }
+                    }
+                    Ok(false)
+                }
+                None => Err(type_error(
+                    span,
+                    format!("`in` needs a list or a record, found {}", set.type_name()),
+                )),
+            },
+        }
     }
 
     // ------------------------------------------------------------ principals
@@ -1099,6 +1349,8 @@ impl<'a> Evaluator<'a> {
                         format!("a pattern matches text, found {}", subject.type_name()),
                     ));
                 };
+                // Linear in the text for a compiled pattern.
+                self.charge_bytes(text.len(), span)?;
                 Ok(self
                     .program
                     .patterns
@@ -1226,6 +1478,7 @@ impl<'a> Evaluator<'a> {
     }
 
     fn text_test(&mut self, subject: &Val<'a>, text: &str) -> R<bool> {
+        self.charge_bytes(text.len(), Span::default())?;
         match self.parse_principal(text) {
             Some((kind, value)) => self.kind_test(subject, kind, &Val::Str(value_static(value))),
             None => Ok(false),
@@ -1242,20 +1495,34 @@ impl<'a> Evaluator<'a> {
         match k {
             Kind::Anyone { .. } => Ok(true),
             Kind::Equals(path) => {
-                let field = walk(subject, path);
+                let field = self.walk(subject, path)?;
+                let text = field.as_str().map_or(0, str::len) + value.as_str().map_or(0, str::len);
+                self.charge_bytes(text, Span::default())?;
                 Ok(id_eq(&field, value))
             }
             Kind::Member(path) => {
-                let list = walk(subject, path);
-                if value.is_null() {
+                let list = self.walk(subject, path)?;
+                if value.is_null() || list.as_list().is_none() {
                     return Ok(false);
                 }
-                match list.as_list() {
-                    Some(items) => Ok(items.iter().any(|item| id_eq(&item, value))),
-                    None => Ok(false),
-                }
+                self.charge_bytes(value.as_str().map_or(0, str::len), Span::default())?;
+                let hit = self
+                    .lookups
+                    .contains(&list, value, Sem::Id, id_eq, &mut self.meter);
+                Self::paid(hit, Span::default())
             }
         }
+    }
+
+    /// Follows a principal kind's field path from the subject, charged as
+    /// field reads.
+    fn walk(&mut self, subject: &Val<'a>, path: &[ir::Name]) -> R<Val<'a>> {
+        let mut cur = subject.clone();
+        for seg in path {
+            self.charge_lookup(&cur, seg, Span::default())?;
+            cur = cur.field(seg).unwrap_or(Val::Null);
+        }
+        Ok(cur)
     }
 
     // ------------------------------------------------------------ built-ins
@@ -1273,9 +1540,13 @@ impl<'a> Evaluator<'a> {
                 ))
             }
         };
+        // Text the built-in reads from its first argument: most scan it once.
+        let len = a.as_str().map_or(0, str::len);
         Ok(match b {
             Builtin::Upper | Builtin::Lower => {
                 text(&a)?;
+                // A scan, and perhaps a copy.
+                self.charge_bytes(2 * len, span)?;
                 let s = a.as_str().unwrap_or("");
                 let unchanged = if b == Builtin::Upper {
                     !s.chars().any(char::is_lowercase)
@@ -1290,10 +1561,14 @@ impl<'a> Evaluator<'a> {
                     Val::OwnedStr(s.to_lowercase().into())
                 }
             }
-            Builtin::Len => match (&a, a.as_str(), a.as_list(), a.record_entries()) {
-                (_, Some(s), _, _) => Val::Int(s.chars().count() as i64),
-                (_, _, Some(l), _) => Val::Int(l.len() as i64),
-                (_, _, _, Some(r)) => Val::Int(r.len() as i64),
+            Builtin::Len => match (&a, a.as_str(), a.as_list()) {
+                (_, Some(s), _) => {
+                    self.charge_bytes(len, span)?;
+                    Val::Int(s.chars().count() as i64)
+                }
+                (_, _, Some(l)) => Val::Int(l.len() as i64),
+                (Val::Record(r), _, _) => Val::Int(r.len() as i64),
+                (Val::OwnedRecord(r), _, _) => Val::Int(r.len() as i64),
                 _ => {
                     return Err(type_error(
                         span,
@@ -1306,10 +1581,11 @@ impl<'a> Evaluator<'a> {
             },
             Builtin::Empty => Val::Bool(match &a {
                 Val::Null => true,
+                Val::Record(r) => r.is_empty(),
+                Val::OwnedRecord(r) => r.is_empty(),
                 other => {
                     other.as_str().is_some_and(str::is_empty)
                         || other.as_list().is_some_and(|l| l.len() == 0)
-                        || other.record_entries().is_some_and(|r| r.is_empty())
                 }
             }),
             Builtin::TypeOf => Val::Str(match &a {
@@ -1340,6 +1616,7 @@ impl<'a> Evaluator<'a> {
             }
             Builtin::ToInt => match &a {
                 Val::Int(_) => a,
+                _ if self.charge_bytes(len, span).is_err() => return Err(exhausted(span)),
                 other => match other.as_str().and_then(|s| s.trim().parse::<i64>().ok()) {
                     Some(n) => Val::Int(n),
                     None => {
@@ -1352,16 +1629,23 @@ impl<'a> Evaluator<'a> {
             },
             Builtin::ToString => match &a {
                 Val::Str(_) | Val::OwnedStr(_) => a,
-                other => Val::OwnedStr(Display(other, &self.program.kind_names).to_string().into()),
+                other => {
+                    let mut out = String::new();
+                    self.render(other, &mut out, span)?;
+                    Val::OwnedStr(out.into())
+                }
             },
             Builtin::Keys => match a.record_entries() {
-                Some(entries) => Val::OwnedList(
-                    entries
-                        .into_iter()
-                        .map(|(k, _)| k)
-                        .collect::<Vec<_>>()
-                        .into(),
-                ),
+                Some(entries) => {
+                    self.charge(entries.len() as u64, span)?;
+                    Val::OwnedList(
+                        entries
+                            .into_iter()
+                            .map(|(k, _)| k)
+                            .collect::<Vec<_>>()
+                            .into(),
+                    )
+                }
                 None if a.is_null() => Val::OwnedList(Rc::from([])),
                 None => {
                     return Err(type_error(
@@ -1372,19 +1656,16 @@ impl<'a> Evaluator<'a> {
             },
             Builtin::Distinct => {
                 let items = iterate(&a, span)?;
-                let mut out: Vec<Val<'a>> = Vec::new();
-                for v in items.iter() {
-                    self.spend(span)?;
-                    if !out.iter().any(|w| val_eq(w, &v)) {
-                        out.push(v);
-                    }
-                }
+                let out = Self::paid(cost::distinct(&items, &mut self.meter), span)?;
                 Val::OwnedList(out.into())
             }
             Builtin::Has => {
                 let k = self.eval(arg(1))?;
                 match k.as_str() {
-                    Some(key) => Val::Bool(a.has_key(key)),
+                    Some(key) => {
+                        self.charge_lookup(&a, key, span)?;
+                        Val::Bool(a.has_key(key))
+                    }
                     None => {
                         return Err(type_error(
                             span,
@@ -1405,6 +1686,7 @@ impl<'a> Evaluator<'a> {
                 let Some(re) = self.program.patterns.get(id as usize) else {
                     return Ok(Val::Null);
                 };
+                self.charge_bytes(len, span)?;
                 capture(re, a)
             }
             Builtin::SecretEq => {
@@ -1414,6 +1696,7 @@ impl<'a> Evaluator<'a> {
                     return Ok(Val::Bool(false));
                 }
                 let presented = secret_text(&a, span)?;
+                self.charge_bytes(len, span)?;
                 let computed = sha256_hex(presented);
                 Val::Bool(digest_matches(&computed, &digest))
             }
@@ -1430,6 +1713,7 @@ impl<'a> Evaluator<'a> {
                         "`secret_lookup` needs a field name".to_string(),
                     ));
                 };
+                self.charge_bytes(len, span)?;
                 let computed = sha256_hex(presented);
                 let items = iterate(&rows, span)?;
                 let mut found = Val::Null;
@@ -1447,7 +1731,18 @@ impl<'a> Evaluator<'a> {
                 let bv = self.eval(arg(1))?;
                 text(&a)?;
                 text(&bv)?;
-                string_pair(b, a, bv.as_str().unwrap_or(""))
+                let other = bv.as_str().unwrap_or("");
+                // What each reads: a prefix or suffix compares at most the
+                // shorter text; a search scans both.
+                let touched = match b {
+                    Builtin::StartsWith
+                    | Builtin::EndsWith
+                    | Builtin::StripPrefix
+                    | Builtin::StripSuffix => len.min(other.len()),
+                    _ => len + other.len(),
+                };
+                self.charge_bytes(touched, span)?;
+                string_pair(b, a, other)
             }
         })
     }
@@ -1528,14 +1823,6 @@ fn iterate<'v, 'a>(v: &'v Val<'a>, span: Span) -> R<ListView<'v, 'a>> {
     }
 }
 
-fn walk<'a>(subject: &Val<'a>, path: &[ir::Name]) -> Val<'a> {
-    let mut cur = subject.clone();
-    for seg in path {
-        cur = cur.field(seg).unwrap_or(Val::Null);
-    }
-    cur
-}
-
 fn index<'a>(b: &Val<'a>, k: &Val<'a>, span: Span) -> R<Val<'a>> {
     if b.is_null() || k.is_null() {
         return Ok(Val::Null);
@@ -1563,38 +1850,10 @@ fn index<'a>(b: &Val<'a>, k: &Val<'a>, span: Span) -> R<Val<'a>> {
     ))
 }
 
-/// `x in set`: list membership, record keys; null is the empty collection.
-fn contains(set: &Val, x: &Val, span: Span) -> R<bool> {
-    match set {
-        Val::Null => Ok(false),
-        Val::Record(_) | Val::OwnedRecord(_) => match x.as_str() {
-            Some(k) => Ok(set.has_key(k)),
-            None => Ok(false),
-        },
-        // A string looked up in a list read from the request or data: the
-        // common membership test, compared without building values.
-        Val::List(items) if x.as_str().is_some() => {
-            let x = x.as_str().unwrap_or("");
-            if let Some(found) = items.has_member(x) {
-                return Ok(found);
-            }
-            Ok(items
-                .iter()
-                .any(|v| matches!(v, Value::Str(s) if str_eq(s, x))))
-        }
-        _ => match set.as_list() {
-            Some(items) => Ok(items.iter().any(|v| val_eq(&v, x))),
-            None => Err(type_error(
-                span,
-                format!("`in` needs a list or a record, found {}", set.type_name()),
-            )),
-        },
-    }
-}
-
 /// Id equality for `kind == .field` principals: digit-only text equals the
-/// number it spells (`007` is 7); UUIDs compare canonically.
-fn id_eq(a: &Val, b: &Val) -> bool {
+/// number it spells (`007` is 7); UUIDs compare canonically. The hashed
+/// member lookup keys ids no finer than this (`cost.rs`, tested there).
+pub(crate) fn id_eq(a: &Val, b: &Val) -> bool {
     fn digits(s: &str) -> Option<&str> {
         (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit())).then(|| {
             let t = s.trim_start_matches('0');
