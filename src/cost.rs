@@ -136,7 +136,10 @@ fn record_eq(a: &Val, b: &Val, m: &mut Meter) -> Charged<bool> {
         m.bytes(key.len())?;
         let w = match (&built, b) {
             (Some(map), _) => map.get(key).map(|w| (*w).clone()),
-            (None, Val::Record(r)) => r.get(key).map(Val::from),
+            (None, Val::Record(r)) => {
+                m.charge(r.lookup_cost())?;
+                r.get(key).map(Val::from)
+            }
             (None, Val::OwnedRecord(f)) => {
                 m.items(f.len())?;
                 f.iter()
@@ -219,22 +222,43 @@ pub(crate) fn size(v: &Val, m: &mut Meter) -> Charged<()> {
 /// a step per item. Built values are kept within the depth limit when they
 /// are made, so the walk never recurses past it.
 pub(crate) fn depth(v: &Val, m: &mut Meter) -> Charged<u32> {
-    let deepest = |items: &mut dyn Iterator<Item = &Val>, m: &mut Meter| -> Charged<u32> {
-        let mut d = 0;
-        for item in items {
-            m.charge(1)?;
-            d = d.max(depth(item, m)?);
-        }
-        Ok(d.saturating_add(1))
+    depth_in(v, m, &mut HashMap::new(), true)
+}
+
+/// [`depth`], remembering the depth of each built part by its address, so
+/// a part shared many times (`let b = [a, a]`) is walked once.
+fn depth_in(v: &Val, m: &mut Meter, known: &mut HashMap<usize, u32>, top: bool) -> Charged<u32> {
+    let at = match v {
+        Val::List(l) => return Ok(l.depth()),
+        Val::Record(r) => return Ok(r.depth()),
+        Val::OwnedList(items) | Val::Tuple(items) => items.as_ptr() as usize,
+        Val::OwnedRecord(fields) => fields.as_ptr() as usize,
+        Val::Principal(p) => std::rc::Rc::as_ptr(p) as usize,
+        _ => return Ok(0),
+    };
+    if let Some(d) = known.get(&at) {
+        return Ok(*d);
+    }
+    let mut deepest = 0;
+    let mut visit = |item: &Val, m: &mut Meter| -> Charged<()> {
+        m.charge(1)?;
+        deepest = deepest.max(depth_in(item, m, known, false)?);
+        Ok(())
     };
     match v {
-        Val::List(l) => Ok(l.depth()),
-        Val::Record(r) => Ok(r.depth()),
-        Val::OwnedList(items) | Val::Tuple(items) => deepest(&mut items.iter(), m),
-        Val::OwnedRecord(fields) => deepest(&mut fields.iter().map(|(_, v)| v), m),
-        Val::Principal(p) => Ok(depth(&p.value, m)?.saturating_add(1)),
-        _ => Ok(0),
+        Val::OwnedList(items) | Val::Tuple(items) => {
+            items.iter().try_for_each(|item| visit(item, m))?
+        }
+        Val::OwnedRecord(fields) => fields.iter().try_for_each(|(_, item)| visit(item, m))?,
+        Val::Principal(p) => visit(&p.value, m)?,
+        _ => {}
     }
+    let d = deepest.saturating_add(1);
+    // The value being built is walked once; only its parts may recur.
+    if !top {
+        known.insert(at, d);
+    }
+    Ok(d)
 }
 
 // ------------------------------------------------------------ keys

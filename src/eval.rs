@@ -1158,12 +1158,14 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    /// Charges for reading field `key` of `b`: a record built during the
-    /// decision is scanned (one read from JSON is searched by its key
-    /// index), and the key's bytes are compared.
+    /// Charges for reading field `key` of `b`: a step per key compared (a
+    /// record built during the decision, or a small one, is scanned; a
+    /// large one read from JSON is searched by its key index), and the
+    /// key's bytes.
     #[inline]
     fn charge_lookup(&mut self, b: &Val<'a>, key: &str, span: Span) -> R<()> {
         let scanned = match b {
+            Val::Record(r) => r.lookup_cost(),
             Val::OwnedRecord(fields) => fields.len() as u64,
             _ => 0,
         };

@@ -189,8 +189,13 @@ impl PolicySet {
     }
 
     /// Checks a request and data against the shapes the policy declares.
+    /// Data loaded or checked for this set is not checked again.
     pub fn validate(&self, request: &Request, data: &Data) -> Result<(), RequestError> {
-        eval::validate(&self.program, request, &data.root)
+        if data.checked_for == Some(self.id) {
+            eval::validate_request(&self.program, request, &mut 0)
+        } else {
+            eval::validate(&self.program, request, &data.root)
+        }
     }
 
     /// Warnings found while compiling (for example an uncovered action).

@@ -389,6 +389,17 @@ impl Record {
     pub(crate) fn depth(&self) -> u32 {
         self.fields.depth
     }
+
+    /// At most how many keys a lookup compares: a binary search's probes,
+    /// or every field for a record small enough to be scanned.
+    #[inline]
+    pub(crate) fn lookup_cost(&self) -> u64 {
+        let n = self.fields.items.len();
+        match self.fields.sorted {
+            Some(_) => u64::from(usize::BITS - n.leading_zeros()),
+            None => n as u64,
+        }
+    }
 }
 
 impl FromIterator<(String, Value)> for Record {
