@@ -905,7 +905,10 @@ impl<'a> Evaluator<'a> {
                 let (a, b) = (self.eval(l)?, self.eval(r)?);
                 match (a.as_str(), b.as_str()) {
                     (Some(t), Some(p)) => {
-                        // Linear in both (see `glob_match`).
+                        // Linear in both (see `glob_match`), plus a search
+                        // set up per piece between `*`s.
+                        let pieces = p.bytes().filter(|b| *b == b'*').count() as u64;
+                        self.charge(pieces, *span)?;
                         self.charge_bytes(t.len() + p.len(), *span)?;
                         Val::Bool(glob_match(p, t))
                     }
@@ -1051,8 +1054,10 @@ impl<'a> Evaluator<'a> {
                 // Keys seen so far, by position in `out`, once there are
                 // enough of them for a scan to cost more than a hash.
                 let mut positions: Option<HashMap<Rc<str>, usize>> = None;
+                let capacity = entries.len();
                 for (k, v) in entries {
-                    self.spend(*span)?;
+                    // The entry, and its key copied and hashed.
+                    self.charge(3, *span)?;
                     self.frame.vars.set(*key_slot, k);
                     self.frame.vars.set(*value_slot, v);
                     if let Some(c) = cond {
@@ -1071,12 +1076,9 @@ impl<'a> Evaluator<'a> {
                     let ks: Rc<str> = Rc::from(ks);
                     let vv = self.eval(value)?;
                     if positions.is_none() && out.len() >= 16 {
-                        positions = Some(
-                            out.iter()
-                                .enumerate()
-                                .map(|(i, (k, _))| (k.clone(), i))
-                                .collect(),
-                        );
+                        let mut map = HashMap::with_capacity(capacity);
+                        map.extend(out.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)));
+                        positions = Some(map);
                     }
                     let found = match &mut positions {
                         Some(map) => match map.get(&ks) {
