@@ -12,7 +12,7 @@
 )]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use portcullis::{cases, Data, PolicySet, Request};
+use portcullis::{cases, PolicySet, Request};
 use std::path::PathBuf;
 
 fn root() -> PathBuf {
@@ -33,7 +33,7 @@ fn bench_bundles(c: &mut Criterion) {
             };
             let mut data = file.data.clone();
             data.extend(case.data.clone());
-            let data = Data::from_json(&serde_json::Value::Object(data)).unwrap();
+            let data = policy.load_data(&serde_json::Value::Object(data)).unwrap();
             let request = Request::from_json(&case.request).unwrap();
             let text = serde_json::to_string(&case.request).unwrap();
             assert_eq!(

@@ -39,7 +39,7 @@ fn bench_portcullis(
     w: &Workload,
 ) {
     let policy = compile(w);
-    let data = Data::from_json(&w.data).unwrap();
+    let data = policy.load_data(&w.data).unwrap();
     for (label, json, want) in [
         ("allow", &w.allow, Outcome::Allow),
         ("deny", &w.deny, Outcome::Deny),

@@ -17,7 +17,7 @@
 #[path = "../benches/workloads/facts.rs"]
 mod facts;
 
-use portcullis::{Data, PolicySet, Request};
+use portcullis::{PolicySet, Request};
 use std::hint::black_box;
 
 fn main() {
@@ -39,7 +39,7 @@ fn main() {
         println!("{}: compiled {} actions", w.name, policy.actions().count());
         return;
     }
-    let data = Data::from_json(&w.data).unwrap();
+    let data = policy.load_data(&w.data).unwrap();
     let json = if mode == "allow" { &w.allow } else { &w.deny };
     let request = Request::from_json(json).unwrap();
     let mut last = None;

@@ -196,6 +196,14 @@ fn run_case(
         Ok(r) => r,
         Err(e) => return fail(format!("case {index}: invalid request: {e}")),
     };
+    let data = match policy.check_data(data) {
+        Ok(d) => d,
+        Err(e) => {
+            return fail(format!(
+                "case {index}: request does not fit the bundle: {e}"
+            ))
+        }
+    };
     if let Err(e) = policy.validate(&request, &data) {
         return fail(format!(
             "case {index}: request does not fit the bundle: {e}"

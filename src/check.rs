@@ -2,12 +2,20 @@
 //!
 //! Input: the types `lower.rs` infers while it resolves names. Output: type
 //! mismatch findings (`PCL206`) and unknown-field findings (`PCL201`).
-//! Invariant: `Ty::Any` never causes a finding: only what is known to be
-//! wrong is reported, so policies without declared shapes check cleanly.
+//! Invariants:
+//! - `Ty::Any` never causes a finding: only what is known to be wrong is
+//!   reported, so policies without declared shapes check cleanly;
+//! - checking is linear in the policy: a type is copied wherever a name is
+//!   used, so copies share their parts (`Rc`) and cost nothing, types nest
+//!   at most [`MAX_TYPE_DEPTH`] deep (deeper parts are `Any`), a record
+//!   type finds its fields by hash, and comparing two types looks at a
+//!   bounded number of nodes ([`same`]).
 
 use crate::ast::{BinOp, ShapeBase, ShapeType, Span};
 use crate::diagnostics::{did_you_mean, Code, Finding};
+use std::collections::HashMap;
 use std::fmt;
+use std::rc::Rc;
 
 /// A static type.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,11 +27,51 @@ pub(crate) enum Ty {
     Number,
     Str,
     Uuid,
-    List(Box<Ty>),
-    /// A record; `None` when its fields are not known.
-    Record(Option<Vec<(String, Ty)>>),
+    /// Built with [`Ty::list`].
+    List(Rc<Ty>),
+    /// A record, built with [`Ty::record`]; `None` when its fields are not
+    /// known.
+    Record(Option<Rc<RecordTy>>),
     Principal,
     Pattern,
+}
+
+/// Types nest no deeper than this; a deeper element or field is `Any`.
+pub(crate) const MAX_TYPE_DEPTH: usize = 32;
+
+/// Record types of more fields than this find a field by hash.
+const HASHED_FIELDS: usize = 16;
+
+/// The fields of a record type, in order.
+#[derive(Debug)]
+pub(crate) struct RecordTy {
+    fields: Vec<(String, Ty)>,
+    by_name: Option<HashMap<String, usize>>,
+    depth: usize,
+}
+
+impl PartialEq for RecordTy {
+    fn eq(&self, other: &Self) -> bool {
+        self.fields == other.fields
+    }
+}
+
+impl RecordTy {
+    /// The type of field `name`.
+    pub fn get(&self, name: &str) -> Option<&Ty> {
+        match &self.by_name {
+            Some(map) => map
+                .get(name)
+                .and_then(|i| self.fields.get(*i))
+                .map(|(_, t)| t),
+            None => self.fields.iter().find(|(n, _)| n == name).map(|(_, t)| t),
+        }
+    }
+
+    /// The field names, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|(n, _)| n.as_str())
+    }
 }
 
 impl fmt::Display for Ty {
@@ -45,6 +93,52 @@ impl fmt::Display for Ty {
 }
 
 impl Ty {
+    /// A list of `elem`; past [`MAX_TYPE_DEPTH`] a list of anything.
+    pub fn list(elem: Ty) -> Ty {
+        if elem.depth() >= MAX_TYPE_DEPTH {
+            return Ty::List(Rc::new(Ty::Any));
+        }
+        Ty::List(Rc::new(elem))
+    }
+
+    /// A record of these fields; past [`MAX_TYPE_DEPTH`] a record whose
+    /// fields are not known.
+    pub fn record(fields: Vec<(String, Ty)>) -> Ty {
+        let depth = fields.iter().map(|(_, t)| t.depth()).max().unwrap_or(0) + 1;
+        if depth > MAX_TYPE_DEPTH {
+            return Ty::Record(None);
+        }
+        let by_name = (fields.len() > HASHED_FIELDS).then(|| {
+            let mut map = HashMap::with_capacity(fields.len());
+            for (i, (n, _)) in fields.iter().enumerate() {
+                map.entry(n.clone()).or_insert(i);
+            }
+            map
+        });
+        Ty::Record(Some(Rc::new(RecordTy {
+            fields,
+            by_name,
+            depth,
+        })))
+    }
+
+    /// Nesting depth: a walk down a chain of list types, which
+    /// [`Ty::list`] keeps within [`MAX_TYPE_DEPTH`].
+    fn depth(&self) -> usize {
+        let mut t = self;
+        let mut d = 0;
+        loop {
+            match t {
+                Ty::List(inner) => {
+                    d += 1;
+                    t = inner;
+                }
+                Ty::Record(Some(r)) => return d + r.depth,
+                _ => return d,
+            }
+        }
+    }
+
     /// The static type of a declared shape.
     pub fn of_shape(shape: &ShapeType) -> Ty {
         match &shape.base {
@@ -54,15 +148,15 @@ impl Ty {
             ShapeBase::Number => Ty::Number,
             ShapeBase::String => Ty::Str,
             ShapeBase::Uuid => Ty::Uuid,
-            ShapeBase::List(inner) => Ty::List(Box::new(Ty::of_shape(inner))),
+            ShapeBase::List(inner) => Ty::list(Ty::of_shape(inner)),
             ShapeBase::OneOf(_) => Ty::Any,
-            ShapeBase::Record(fields) => Ty::Record(Some(
+            ShapeBase::Record(fields) => Ty::record(
                 fields
                     .iter()
                     .filter(|f| !f.rest)
                     .map(|f| (f.name.name.clone(), Ty::of_shape(&f.ty)))
                     .collect(),
-            )),
+            ),
         }
     }
 
@@ -92,6 +186,37 @@ impl Ty {
             _ => Ty::Any,
         }
     }
+}
+
+/// How many type nodes [`same`] looks at before it gives up.
+const SAME_BUDGET: usize = 64;
+
+/// Whether two types are the same. Shared parts are equal at once; past
+/// [`SAME_BUDGET`] nodes the types count as different, so callers fall
+/// back to `Any` (which never causes a finding) rather than compare big
+/// types once per use.
+pub(crate) fn same(a: &Ty, b: &Ty) -> bool {
+    fn within(a: &Ty, b: &Ty, budget: &mut usize) -> bool {
+        if *budget == 0 {
+            return false;
+        }
+        *budget -= 1;
+        match (a, b) {
+            (Ty::List(x), Ty::List(y)) => Rc::ptr_eq(x, y) || within(x, y, budget),
+            (Ty::Record(Some(x)), Ty::Record(Some(y))) => {
+                Rc::ptr_eq(x, y)
+                    || (x.fields.len() == y.fields.len()
+                        && x.fields
+                            .iter()
+                            .zip(&y.fields)
+                            .all(|((n, t), (m, u))| n == m && within(t, u, budget)))
+            }
+            (Ty::List(_), _) | (Ty::Record(Some(_)), _) => false,
+            _ => a == b,
+        }
+    }
+    let mut budget = SAME_BUDGET;
+    within(a, b, &mut budget)
 }
 
 fn mismatch(span: Span, message: String, label: String, help: &str) -> Box<Finding> {
@@ -199,8 +324,8 @@ pub(crate) fn binary(op: BinOp, lhs: &Ty, rhs: &Ty, span: Span) -> Result<Ty, Bo
 /// The type of `base.name`, or the finding that the field cannot exist.
 pub(crate) fn field(base: &Ty, name: &str, span: Span) -> Result<Ty, Box<Finding>> {
     match base {
-        Ty::Record(Some(fields)) => match fields.iter().find(|(n, _)| n == name) {
-            Some((_, t)) => Ok(t.clone()),
+        Ty::Record(Some(fields)) => match fields.get(name) {
+            Some(t) => Ok(t.clone()),
             None => {
                 let mut f = Finding::new(
                     Code::UnknownField,
@@ -208,13 +333,14 @@ pub(crate) fn field(base: &Ty, name: &str, span: Span) -> Result<Ty, Box<Finding
                     format!("no field `{name}` in the declared shape"),
                 )
                 .label("unknown field");
-                f = match did_you_mean(name, fields.iter().map(|(n, _)| n.as_str())) {
+                f = match did_you_mean(name, fields.names().take(SUGGESTED)) {
                     Some(s) => f.help(format!("did you mean `{s}`?")),
                     None => f.help(format!(
                         "declared fields: {}",
                         fields
-                            .iter()
-                            .map(|(n, _)| format!("`{n}`"))
+                            .names()
+                            .take(SUGGESTED)
+                            .map(|n| format!("`{n}`"))
                             .collect::<Vec<_>>()
                             .join(", ")
                     )),
@@ -231,6 +357,10 @@ pub(crate) fn field(base: &Ty, name: &str, span: Span) -> Result<Ty, Box<Finding
         )),
     }
 }
+
+/// The most names a finding's help looks through or lists, so that a
+/// policy of many mistakes is not checked in quadratic time.
+pub(crate) const SUGGESTED: usize = 200;
 
 /// A condition (`when`, `if`, `not`, quantifier bodies) must be boolean.
 pub(crate) fn condition(ty: &Ty, span: Span, what: &str) -> Result<(), Box<Finding>> {
@@ -304,22 +434,33 @@ mod tests {
     #[test]
     fn in_needs_a_collection() {
         assert!(binary(BinOp::In, &Ty::Str, &Ty::Int, Span::default()).is_err());
-        assert!(binary(
-            BinOp::In,
-            &Ty::Str,
-            &Ty::List(Box::new(Ty::Str)),
-            Span::default()
-        )
-        .is_ok());
+        assert!(binary(BinOp::In, &Ty::Str, &Ty::list(Ty::Str), Span::default()).is_ok());
     }
 
     #[test]
     fn unknown_fields_suggest_close_names() {
-        let rec = Ty::Record(Some(vec![("roles".into(), Ty::Any)]));
+        let rec = Ty::record(vec![("roles".into(), Ty::Any)]);
         let err = field(&rec, "role", Span::default()).unwrap_err();
         assert_eq!(err.code, Code::UnknownField);
         assert_eq!(err.help.as_deref(), Some("did you mean `roles`?"));
         assert!(field(&Ty::Int, "x", Span::default()).is_err());
+    }
+
+    #[test]
+    fn types_stay_small_and_compare_in_bounded_time() {
+        let mut t = Ty::Int;
+        for _ in 0..10_000 {
+            t = Ty::list(t);
+        }
+        assert!(t.depth() <= MAX_TYPE_DEPTH);
+        let wide: Vec<(String, Ty)> = (0..1_000).map(|i| (format!("f{i}"), Ty::Int)).collect();
+        let a = Ty::record(wide.clone());
+        let b = Ty::record(wide);
+        assert!(same(&a, &a.clone()), "shared types are the same at once");
+        assert!(!same(&a, &b), "a big comparison gives up");
+        assert_eq!(field(&a, "f999", Span::default()).unwrap(), Ty::Int);
+        assert!(same(&Ty::list(Ty::Str), &Ty::list(Ty::Str)));
+        assert!(!same(&Ty::list(Ty::Str), &Ty::list(Ty::Int)));
     }
 
     #[test]

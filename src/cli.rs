@@ -252,9 +252,11 @@ pub fn eval(
     };
     let data = match data {
         None => Data::empty(),
-        Some(path) => match read_json_file(path, "data")
-            .and_then(|t| Data::from_json_str(&t).map_err(|e| render(&e)))
-        {
+        Some(path) => match read_json_file(path, "data").and_then(|t| {
+            Data::from_json_str(&t)
+                .and_then(|d| set.check_data(d))
+                .map_err(|e| render(&e))
+        }) {
             Ok(d) => d,
             Err(msg) => {
                 let _ = writeln!(err, "{}", escape_controls(&msg));

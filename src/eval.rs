@@ -7,9 +7,11 @@
 //! - reading the request never allocates (values are borrowed);
 //! - any error reached during a decision denies, with the error as reason
 //!   (fail closed); nothing but an `allow` statement that applied allows;
-//! - every loop spends from a step budget, so a decision is bounded.
+//! - every node evaluated, element visited and run of bytes touched spends
+//!   from the step budget (`cost.rs`), so a decision is bounded by it.
 
 use crate::ast::{ActionClass, Outcome, Quantifier, Span};
+use crate::cost::{self, Charged, Meter, Sem};
 use crate::diagnostics::Code;
 use crate::index::Candidates;
 use crate::ir::{self, Builtin, CmpOp, Expr, Kind, Program, Reason, Root};
@@ -19,6 +21,7 @@ use crate::value::{
     glob_match, int_float_cmp, is_uuid_text, val_cmp, val_eq, Display, FieldRead, ListView,
     PrincipalVal, Val, Value,
 };
+use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -56,6 +59,11 @@ pub struct Decision {
     pub claims: Option<Value>,
     /// The error that made the decision fail closed, if any.
     pub error: Option<EvalError>,
+    /// The steps the decision was charged (see `Limits::max_eval_steps`):
+    /// one per expression node evaluated, per element, field or candidate
+    /// visited, and per 64 bytes built, compared or scanned. Never more
+    /// than the limit: a decision that would need more denies.
+    pub cost: u64,
 }
 
 impl Decision {
@@ -73,6 +81,7 @@ impl Decision {
             principal: None,
             claims: None,
             error: None,
+            cost: 0,
         }
     }
 
@@ -142,6 +151,15 @@ fn error(code: Code, span: Span, message: String) -> Box<EvalError> {
         message,
         span: Some(span),
     })
+}
+
+#[cold]
+fn exhausted(span: Span) -> Box<EvalError> {
+    error(
+        Code::EvalLimit,
+        span,
+        "the decision took more steps than the limit allows".into(),
+    )
 }
 
 #[cold]
@@ -220,6 +238,17 @@ pub(crate) fn validate(
     request: &Request,
     data: &Value,
 ) -> Result<(), RequestError> {
+    validate_request(program, request, &mut 0)?;
+    validate_data(program, data, &mut 0)
+}
+
+/// Checks the request against its action's contract, counting the values
+/// visited in `visited`.
+pub(crate) fn validate_request(
+    program: &Program,
+    request: &Request,
+    visited: &mut u64,
+) -> Result<(), RequestError> {
     let info = program
         .actions
         .get(request.action.as_str())
@@ -259,14 +288,25 @@ pub(crate) fn validate(
                         })
                     }
                 } else {
-                    check_shape(v, shape)
+                    check_shape(v, shape, visited)
                 };
                 fits.map_err(|e| e.into_request_error(format!("request.{name}")))?;
             }
         }
     }
+    Ok(())
+}
+
+/// Checks data against the declared data shape, counting the values
+/// visited in `visited`. Done once when data is loaded for a policy set
+/// (`PolicySet::load_data`), else on every decision.
+pub(crate) fn validate_data(
+    program: &Program,
+    data: &Value,
+    visited: &mut u64,
+) -> Result<(), RequestError> {
     if let Some(shape) = &program.data_shape {
-        check_shape(data, shape).map_err(|e| e.into_request_error("data".to_string()))?;
+        check_shape(data, shape, visited).map_err(|e| e.into_request_error("data".to_string()))?;
     }
     Ok(())
 }
@@ -294,11 +334,13 @@ impl Mismatch {
     }
 }
 
-/// Checks a value against a declared shape. `T?` admits null; a record
-/// field `name?:` may be absent, and only then: a field that must be there
-/// must be there even if its type admits null. Recursion follows the shape,
-/// which the policy's nesting limit bounds, so every depth is checked.
-fn check_shape(v: &Value, shape: &ir::Shape) -> Result<(), Mismatch> {
+/// Checks a value against a declared shape, counting the values visited.
+/// `T?` admits null; a record field `name?:` may be absent, and only then:
+/// a field that must be there must be there even if its type admits null.
+/// Recursion follows the shape, which the policy's nesting limit bounds, so
+/// every depth is checked.
+fn check_shape(v: &Value, shape: &ir::Shape, visited: &mut u64) -> Result<(), Mismatch> {
+    *visited += 1;
     let ok = match (&shape.base, v) {
         (ir::ShapeBase::Any, _) => true,
         (_, Value::Null) => shape.nullable,
@@ -307,10 +349,12 @@ fn check_shape(v: &Value, shape: &ir::Shape) -> Result<(), Mismatch> {
         | (ir::ShapeBase::Number, Value::Int(_) | Value::Float(_))
         | (ir::ShapeBase::String, Value::Str(_)) => true,
         (ir::ShapeBase::Uuid, Value::Str(s)) => is_uuid_text(s),
-        (ir::ShapeBase::OneOf(alts), _) => alts.iter().any(|alt| check_shape(v, alt).is_ok()),
+        (ir::ShapeBase::OneOf(alts), _) => {
+            alts.iter().any(|alt| check_shape(v, alt, visited).is_ok())
+        }
         (ir::ShapeBase::List(inner), Value::List(items)) => {
             for (i, item) in items.iter().enumerate() {
-                check_shape(item, inner).map_err(|e| e.at(format!("[{i}]")))?;
+                check_shape(item, inner, visited).map_err(|e| e.at(format!("[{i}]")))?;
             }
             true
         }
@@ -320,15 +364,14 @@ fn check_shape(v: &Value, shape: &ir::Shape) -> Result<(), Mismatch> {
                 // the record.
                 for (key, fv) in r.iter() {
                     if !fields.iter().any(|(name, _, _)| name.as_ref() == key) {
-                        check_shape(fv, rest).map_err(|e| e.at(format!(".{key}")))?;
+                        check_shape(fv, rest, visited).map_err(|e| e.at(format!(".{key}")))?;
                     }
                 }
             }
             for (name, optional, field_shape) in fields {
                 match r.get(name) {
-                    Some(fv) => {
-                        check_shape(fv, field_shape).map_err(|e| e.at(format!(".{name}")))?
-                    }
+                    Some(fv) => check_shape(fv, field_shape, visited)
+                        .map_err(|e| e.at(format!(".{name}")))?,
                     None if *optional => {}
                     None => {
                         return Err(Mismatch {
@@ -359,14 +402,16 @@ fn check_shape(v: &Value, shape: &ir::Shape) -> Result<(), Mismatch> {
     }
 }
 
-/// Decides one request.
+/// Decides one request. `data_checked`: the data was validated against
+/// this program's data shape when it was loaded, so it is not again.
 pub(crate) fn decide(
     program: &Program,
     request: &Request,
     data: &Value,
+    data_checked: bool,
     limits: &Limits,
 ) -> Decision {
-    decide_with(program, request, data, limits, true)
+    decide_with(program, request, data, data_checked, limits, true)
 }
 
 /// Decides one request, entering blocks through their index or not: both
@@ -375,9 +420,19 @@ pub(crate) fn decide_with(
     program: &Program,
     request: &Request,
     data: &Value,
+    data_checked: bool,
     limits: &Limits,
     use_index: bool,
 ) -> Decision {
+    let mut ev = Evaluator::new(program, request, data, limits);
+    ev.use_index = use_index;
+    ev.data_checked = data_checked;
+    let mut d = run(&mut ev, program, request);
+    d.cost = ev.meter.spent();
+    d
+}
+
+fn run<'a>(ev: &mut Evaluator<'a>, program: &'a Program, request: &'a Request) -> Decision {
     let undeclared = || {
         let (outcome, reason) = &program.undeclared;
         (*outcome, reason.as_ref())
@@ -386,8 +441,6 @@ pub(crate) fn decide_with(
         .actions
         .get(request.action.as_str())
         .and_then(|id| program.action_info.get(*id as usize));
-    let mut ev = Evaluator::new(program, request, data, limits);
-    ev.use_index = use_index;
 
     let (class, covering) = match (action, &program.open_set) {
         (Some(info), _) => (info.class, Covering::Listed(info)),
@@ -445,12 +498,21 @@ pub(crate) fn decide_with(
             ev.policies(info.policies.iter().copied(), Some(&info.no_allow))
         }
         // `actions: *`: the policies whose globs match, without collecting.
-        (_, Covering::Open(set)) => ev.policies(
-            set.iter()
-                .filter(|(glob, _)| glob_match(glob, &request.action))
-                .map(|(_, id)| *id),
-            None,
-        ),
+        (_, Covering::Open(set)) => {
+            let scanned = set
+                .iter()
+                .map(|(g, _)| g.len() + request.action.len())
+                .sum();
+            if let Err(e) = ev.charge_bytes(scanned, Span::default()) {
+                return ev.failed(*e, Vec::new());
+            }
+            ev.policies(
+                set.iter()
+                    .filter(|(glob, _)| glob_match(glob, &request.action))
+                    .map(|(_, id)| *id),
+                None,
+            )
+        }
     }
 }
 
@@ -477,7 +539,13 @@ struct Evaluator<'a> {
     request: &'a Request,
     data: &'a Value,
     frame: Frame<'a>,
-    fuel: u64,
+    meter: Meter,
+    /// Hashed indexes of long lists this decision searches repeatedly.
+    lookups: cost::Lookups<'a>,
+    /// Deepest value the decision may build (`Limits::max_value_depth`).
+    max_value_depth: u32,
+    /// Whether the data was validated when it was loaded.
+    data_checked: bool,
     /// Current and greatest nesting of `eval` and descriptor matching.
     depth: usize,
     max_depth: usize,
@@ -500,7 +568,10 @@ impl<'a> Evaluator<'a> {
                 vars: Store::new(program.slot_count),
                 lets: Store::new(program.lets.len()),
             },
-            fuel: limits.max_eval_steps,
+            meter: Meter::new(limits.max_eval_steps),
+            lookups: cost::Lookups::default(),
+            max_value_depth: u32::try_from(limits.max_value_depth).unwrap_or(u32::MAX),
+            data_checked: false,
             depth: 0,
             max_depth: limits.max_eval_depth,
             use_index: true,
@@ -534,17 +605,30 @@ impl<'a> Evaluator<'a> {
             principal: None,
             claims: None,
             error: Some(e),
+            cost: 0,
         }
     }
 
-    fn check_shapes(&self) -> R<()> {
+    /// Checks the request, and the data unless it was checked when loaded,
+    /// against the declared shapes; a step per value visited.
+    fn check_shapes(&mut self) -> R<()> {
+        let data_shape = self.program.data_shape.is_some() && !self.data_checked;
         if self.program.request_shape.is_none()
             && self.program.action_contracts.is_empty()
-            && self.program.data_shape.is_none()
+            && !data_shape
         {
             return Ok(());
         }
-        validate(self.program, self.request, self.data).map_err(|e| {
+        let mut visited = 0;
+        let checked = validate_request(self.program, self.request, &mut visited).and_then(|()| {
+            if data_shape {
+                validate_data(self.program, self.data, &mut visited)
+            } else {
+                Ok(())
+            }
+        });
+        self.charge(visited, Span::default())?;
+        checked.map_err(|e| {
             Box::new(EvalError {
                 code: e.code,
                 message: e.to_string(),
@@ -650,7 +734,6 @@ impl<'a> Evaluator<'a> {
             d.statements = decided.clone();
         }
         if s.outcome == Outcome::Allow {
-            let kinds = &self.program.kind_names;
             if let Some(f) = &s.outputs.filters {
                 let v = self.eval(f)?;
                 if !v.is_record() && !v.is_null() {
@@ -659,13 +742,15 @@ impl<'a> Evaluator<'a> {
                         format!("filters must be a record, found {}", v.type_name()),
                     ));
                 }
-                d.filters = Some(v.to_value(kinds));
+                d.filters = Some(self.owned(&v, span_of(f))?);
             }
             if let Some(p) = &s.outputs.principal {
-                d.principal = Some(self.eval(p)?.to_value(kinds));
+                let v = self.eval(p)?;
+                d.principal = Some(self.owned(&v, span_of(p))?);
             }
             if let Some(c) = &s.outputs.claims {
-                d.claims = Some(self.eval(c)?.to_value(kinds));
+                let v = self.eval(c)?;
+                d.claims = Some(self.owned(&v, span_of(c))?);
             }
         }
         Ok(d)
@@ -676,7 +761,9 @@ impl<'a> Evaluator<'a> {
             Reason::Fixed(text) => Ok(text.clone()),
             Reason::Computed(e) => {
                 let v = self.eval(e)?;
-                Ok(Arc::from(Display(&v, &self.program.kind_names).to_string()))
+                let mut out = String::new();
+                self.render(&v, &mut out, span_of(e))?;
+                Ok(Arc::from(out))
             }
         }
     }
@@ -693,9 +780,8 @@ impl<'a> Evaluator<'a> {
                 (&policy.claims_refresh, &mut refresh),
             ] {
                 let Some(expr) = expr else { continue };
-                match self.eval(expr) {
-                    Ok(v) => {
-                        let value = v.to_value(&self.program.kind_names);
+                match self.eval(expr).and_then(|v| self.owned(&v, span_of(expr))) {
+                    Ok(value) => {
                         let empty = matches!(&value, Value::Null)
                             || matches!(&value, Value::Record(r) if r.is_empty());
                         if !empty {
@@ -715,15 +801,64 @@ impl<'a> Evaluator<'a> {
 
     #[inline]
     fn spend(&mut self, span: Span) -> R<()> {
-        if self.fuel == 0 {
+        self.charge(1, span)
+    }
+
+    /// Takes `n` steps of the budget; past it the decision fails closed.
+    #[inline]
+    fn charge(&mut self, n: u64, span: Span) -> R<()> {
+        self.meter.charge(n).map_err(|_| exhausted(span))
+    }
+
+    /// Charges for touching `n` bytes.
+    #[inline]
+    fn charge_bytes(&mut self, n: usize, span: Span) -> R<()> {
+        self.meter.bytes(n).map_err(|_| exhausted(span))
+    }
+
+    /// A charged operation's answer, or the budget error at `span`.
+    #[inline]
+    fn paid<T>(r: Charged<T>, span: Span) -> R<T> {
+        r.map_err(|_| exhausted(span))
+    }
+
+    /// Refuses a value built during the decision that is nested deeper
+    /// than `Limits::max_value_depth`; the walk is charged.
+    fn check_built(&mut self, v: &Val<'a>, span: Span) -> R<()> {
+        let d = Self::paid(cost::depth(v, &mut self.meter), span)?;
+        if d > self.max_value_depth {
             return Err(error(
                 Code::EvalLimit,
                 span,
-                "the decision took more steps than the limit allows".into(),
+                format!(
+                    "a value built by the decision is nested more than {} levels deep",
+                    self.max_value_depth
+                ),
             ));
         }
-        self.fuel -= 1;
         Ok(())
+    }
+
+    /// Converts to an owned value (for outputs and claims), charged for
+    /// what the copy touches.
+    fn owned(&mut self, v: &Val<'a>, span: Span) -> R<Value> {
+        Self::paid(cost::size(v, &mut self.meter), span)?;
+        Ok(v.to_value(&self.program.kind_names))
+    }
+
+    /// Renders a value as templates interpolate it, appending to `out`,
+    /// charged for the bytes written (and, for lists and records, for the
+    /// walk that renders them).
+    fn render(&mut self, v: &Val<'a>, out: &mut String, span: Span) -> R<()> {
+        if !matches!(
+            v,
+            Val::Null | Val::Bool(_) | Val::Int(_) | Val::Float(_) | Val::Str(_) | Val::OwnedStr(_)
+        ) {
+            Self::paid(cost::size(v, &mut self.meter), span)?;
+        }
+        let before = out.len();
+        let _ = write!(out, "{}", Display(v, &self.program.kind_names));
+        self.charge_bytes(out.len() - before, span)
     }
 
     fn truth(&mut self, e: &'a Expr, what: &str) -> R<bool> {
@@ -765,9 +900,12 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// Takes one level of the evaluation depth budget.
+    /// Takes one level of the evaluation depth budget, and one step.
     #[inline]
     fn enter(&mut self, e: &'a Expr) -> R<()> {
+        if self.meter.charge(1).is_err() {
+            return Err(exhausted(span_of(e)));
+        }
         if self.depth >= self.max_depth {
             return Err(error(
                 Code::EvalLimit,
@@ -803,6 +941,7 @@ impl<'a> Evaluator<'a> {
                 let Some(b) = self.read(base)? else {
                     return Ok(None);
                 };
+                self.charge_lookup(&b, name, *span)?;
                 match b.field(name) {
                     FieldRead::Present(v) => Ok(Some(v)),
                     FieldRead::Absent => {
@@ -820,6 +959,9 @@ impl<'a> Evaluator<'a> {
                     return Ok(None);
                 };
                 let k = self.eval(key)?;
+                if let Some(key) = k.as_str() {
+                    self.charge_lookup(&b, key, *span)?;
+                }
                 let v = index(&b, &k, *span)?;
                 if v.is_none() {
                     self.absent_at = Some(e);
@@ -869,9 +1011,12 @@ impl<'a> Evaluator<'a> {
             Expr::Cmp(op, l, r, span) => {
                 let (a, b) = (self.eval(l)?, self.eval(r)?);
                 Val::Bool(match op {
-                    CmpOp::Eq => val_eq(&a, &b),
-                    CmpOp::Ne => !val_eq(&a, &b),
+                    CmpOp::Eq => Self::paid(cost::eq(&a, &b, &mut self.meter), *span)?,
+                    CmpOp::Ne => !Self::paid(cost::eq(&a, &b, &mut self.meter), *span)?,
                     _ => {
+                        if let (Some(x), Some(y)) = (a.as_str(), b.as_str()) {
+                            self.charge_bytes(x.len().min(y.len()), *span)?;
+                        }
                         let ord = val_cmp(&a, &b).ok_or_else(|| {
                             type_error(
                                 *span,
@@ -895,12 +1040,19 @@ impl<'a> Evaluator<'a> {
             } => {
                 let x = self.eval(item)?;
                 let s = self.eval(set)?;
-                Val::Bool(contains(&s, &x, *span)? != *negate)
+                Val::Bool(self.contains(&s, &x, *span)? != *negate)
             }
             Expr::Like(l, r, span) => {
                 let (a, b) = (self.eval(l)?, self.eval(r)?);
                 match (a.as_str(), b.as_str()) {
-                    (Some(t), Some(p)) => Val::Bool(glob_match(p, t)),
+                    (Some(t), Some(p)) => {
+                        // Linear in both (see `glob_match`), plus a search
+                        // set up per piece between `*`s.
+                        let pieces = p.bytes().filter(|b| *b == b'*').count() as u64;
+                        self.charge(pieces, *span)?;
+                        self.charge_bytes(t.len() + p.len(), *span)?;
+                        Val::Bool(glob_match(p, t))
+                    }
                     _ => {
                         return Err(type_error(
                             *span,
@@ -943,30 +1095,39 @@ impl<'a> Evaluator<'a> {
                 for i in items.iter() {
                     out.push(self.eval(i)?);
                 }
-                Val::OwnedList(out.into())
+                let v = Val::OwnedList(out.into());
+                self.check_built(&v, span_of(e))?;
+                v
             }
             Expr::Tuple(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for i in items.iter() {
                     out.push(self.eval(i)?);
                 }
-                Val::Tuple(out.into())
+                let v = Val::Tuple(out.into());
+                self.check_built(&v, span_of(e))?;
+                v
             }
             Expr::Record(fields) => {
                 let mut out: Vec<(Rc<str>, Val<'a>)> = Vec::with_capacity(fields.len());
                 for (k, x) in fields.iter() {
                     out.push((Rc::from(k.as_ref()), self.eval(x)?));
                 }
-                Val::OwnedRecord(out.into())
+                let v = Val::OwnedRecord(out.into());
+                self.check_built(&v, span_of(e))?;
+                v
             }
             Expr::Template(parts) => {
                 let mut s = String::new();
                 for p in parts.iter() {
                     match p {
-                        ir::TemplatePart::Text(t) => s.push_str(t),
+                        ir::TemplatePart::Text(t) => {
+                            self.charge_bytes(t.len(), Span::default())?;
+                            s.push_str(t);
+                        }
                         ir::TemplatePart::Expr(x) => {
                             let v = self.eval(x)?;
-                            let _ = write!(s, "{}", Display(&v, &self.program.kind_names));
+                            self.render(&v, &mut s, span_of(x))?;
                         }
                     }
                 }
@@ -974,10 +1135,12 @@ impl<'a> Evaluator<'a> {
             }
             Expr::Principal(kind, value) => {
                 let v = self.eval(value)?;
-                Val::Principal(Rc::new(PrincipalVal {
+                let v = Val::Principal(Rc::new(PrincipalVal {
                     kind: *kind,
                     value: v,
-                }))
+                }));
+                self.check_built(&v, span_of(value))?;
+                v
             }
             Expr::Pattern(id) => Val::Pattern(*id),
             Expr::ListComp {
@@ -1001,7 +1164,9 @@ impl<'a> Evaluator<'a> {
                     }
                     out.push(self.eval(elem)?);
                 }
-                Val::OwnedList(out.into())
+                let v = Val::OwnedList(out.into());
+                self.check_built(&v, *span)?;
+                v
             }
             Expr::RecordComp {
                 key,
@@ -1027,8 +1192,13 @@ impl<'a> Evaluator<'a> {
                     )
                 })?;
                 let mut out: Vec<(Rc<str>, Val<'a>)> = Vec::new();
+                // Keys seen so far, by position in `out`, once there are
+                // enough of them for a scan to cost more than a hash.
+                let mut positions: Option<HashMap<Rc<str>, usize>> = None;
+                let capacity = entries.len();
                 for (k, v) in entries {
-                    self.spend(*span)?;
+                    // The entry, and its key copied and hashed.
+                    self.charge(3, *span)?;
                     self.frame.vars.set(*key_slot, k);
                     self.frame.vars.set(*value_slot, v);
                     if let Some(c) = cond {
@@ -1043,14 +1213,32 @@ impl<'a> Evaluator<'a> {
                             format!("record keys must be strings, found {}", kv.type_name()),
                         ));
                     };
+                    self.charge_bytes(ks.len(), *span)?;
                     let ks: Rc<str> = Rc::from(ks);
                     let vv = self.eval(value)?;
-                    match out.iter_mut().find(|(k, _)| *k == ks) {
+                    if positions.is_none() && out.len() >= 16 {
+                        let mut map = HashMap::with_capacity(capacity);
+                        map.extend(out.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)));
+                        positions = Some(map);
+                    }
+                    let found = match &mut positions {
+                        Some(map) => match map.get(&ks) {
+                            Some(i) => Some(*i),
+                            None => {
+                                map.insert(ks.clone(), out.len());
+                                None
+                            }
+                        },
+                        None => out.iter().position(|(k, _)| *k == ks),
+                    };
+                    match found.and_then(|i| out.get_mut(i)) {
                         Some(slot) => slot.1 = vv,
                         None => out.push((ks, vv)),
                     }
                 }
-                Val::OwnedRecord(out.into())
+                let v = Val::OwnedRecord(out.into());
+                self.check_built(&v, *span)?;
+                v
             }
         })
     }
@@ -1111,6 +1299,74 @@ impl<'a> Evaluator<'a> {
             Quantifier::Last => last,
             Quantifier::Count => Val::Int(count),
         })
+    }
+
+    /// Charges for reading field `key` of `b`: a step per key compared (a
+    /// record built during the decision, or a small one, is scanned; a
+    /// large one read from JSON is searched by its key index), and the
+    /// key's bytes.
+    #[inline]
+    fn charge_lookup(&mut self, b: &Val<'a>, key: &str, span: Span) -> R<()> {
+        let scanned = match b {
+            Val::Record(r) => r.lookup_cost(),
+            Val::OwnedRecord(fields) => fields.len() as u64,
+            _ => 0,
+        };
+        self.charge(scanned + key.len() as u64 / cost::BYTES_PER_STEP, span)
+    }
+
+    /// `x in set`: list membership, record keys; null is the empty
+    /// collection. A long list searched more than once is hashed (see
+    /// `cost::Lookups`); every search is charged.
+    fn contains(&mut self, set: &Val<'a>, x: &Val<'a>, span: Span) -> R<bool> {
+        match set {
+            Val::Null => Ok(false),
+            Val::Record(_) | Val::OwnedRecord(_) => match x.as_str() {
+                Some(k) => {
+                    self.charge_lookup(set, k, span)?;
+                    Ok(set.has_key(k))
+                }
+                None => Ok(false),
+            },
+            // A string looked up in a list read from the request or data: the
+            // common membership test, compared without building values.
+            Val::List(items) if x.as_str().is_some() => {
+                let text = x.as_str().unwrap_or("");
+                if let Some(found) = items.has_member(text) {
+                    self.charge_bytes(text.len(), span)?;
+                    return Ok(found);
+                }
+                let same = |item: &Val, probe: &Val| match (item, probe.as_str()) {
+                    (Val::Str(s), Some(p)) => *s == p,
+                    _ => false,
+                };
+                let hit = self
+                    .lookups
+                    .contains(set, x, Sem::Text, same, &mut self.meter);
+                Self::paid(hit, span)
+            }
+            _ => match set.as_list() {
+                Some(items) => {
+                    if x.as_str().is_some() {
+                        let hit = self
+                            .lookups
+                            .contains(set, x, Sem::Text, val_eq, &mut self.meter);
+                        return Self::paid(hit, span);
+                    }
+                    for item in items.iter() {
+                        self.spend(span)?;
+                        if Self::paid(cost::eq(&item, x, &mut self.meter), span)? {
+                            return Ok(true);
+                        }
+                    }
+                    Ok(false)
+                }
+                None => Err(type_error(
+                    span,
+                    format!("`in` needs a list or a record, found {}", set.type_name()),
+                )),
+            },
+        }
     }
 
     // ------------------------------------------------------------ principals
@@ -1238,6 +1494,8 @@ impl<'a> Evaluator<'a> {
                         format!("a pattern matches text, found {}", subject.type_name()),
                     ));
                 };
+                // Linear in the text for a compiled pattern.
+                self.charge_bytes(text.len(), span)?;
                 Ok(self
                     .program
                     .patterns
@@ -1405,12 +1663,15 @@ impl<'a> Evaluator<'a> {
         let has_colon = text.len() != kind.len();
         match (anyone, has_colon) {
             (true, false) => Some((id, "")),
-            (false, true) if !value.is_empty() => Some((id, value)),
+            // The value is everything after the colon, empty included: `role:`
+            // names the role `""` (an `as int` kind never matches it).
+            (false, true) => Some((id, value)),
             _ => None,
         }
     }
 
     fn text_test(&mut self, subject: &Val<'a>, text: &str, span: Span) -> R<bool> {
+        self.charge_bytes(text.len(), span)?;
         match self.parse_principal(text) {
             Some((kind, value)) => {
                 self.kind_test(subject, kind, &Val::Str(value_static(value)), span)
@@ -1429,8 +1690,8 @@ impl<'a> Evaluator<'a> {
         if subject.is_null() {
             return Ok(false);
         }
-        let read = |path: &[ir::Name]| {
-            walk(subject, path).ok_or_else(|| {
+        let read = |ev: &mut Self, path: &[ir::Name]| {
+            ev.walk(subject, path)?.ok_or_else(|| {
                 let mut dotted = String::new();
                 for seg in path {
                     dotted.push('.');
@@ -1445,23 +1706,47 @@ impl<'a> Evaluator<'a> {
         };
         match k {
             Kind::Anyone { .. } => Ok(true),
-            Kind::Equals(path, cmp) => Ok(kind_eq(&read(path)?, value, *cmp)),
+            Kind::Equals(path, cmp) => {
+                let field = read(self, path)?;
+                let text = field.as_str().map_or(0, str::len) + value.as_str().map_or(0, str::len);
+                self.charge_bytes(text, span)?;
+                Ok(kind_eq(&field, value, *cmp))
+            }
             Kind::Member(path, cmp) => {
-                let list = read(path)?;
-                match list.as_list() {
-                    Some(items) => {
-                        for item in items.iter() {
-                            self.spend(span)?;
-                            if kind_eq(&item, value, *cmp) {
-                                return Ok(true);
-                            }
-                        }
-                        Ok(false)
-                    }
-                    None => Ok(false),
+                let list = read(self, path)?;
+                if value.is_null() || list.as_list().is_none() {
+                    return Ok(false);
                 }
+                self.charge_bytes(value.as_str().map_or(0, str::len), span)?;
+                // The hash keys ids no finer than any `Compare` (digits by
+                // number, UUIDs in any case); every hit is confirmed exactly.
+                let cmp = *cmp;
+                let hit = self.lookups.contains(
+                    &list,
+                    value,
+                    Sem::Id,
+                    |a, b| kind_eq(a, b, cmp),
+                    &mut self.meter,
+                );
+                Self::paid(hit, span)
             }
         }
+    }
+
+    /// Follows a principal kind's field path from the subject, charged as
+    /// field reads.
+    /// Reads a path of fields of the caller, charged per field; `None`
+    /// when a field is absent (or a value on the way has no fields).
+    fn walk(&mut self, subject: &Val<'a>, path: &[ir::Name]) -> R<Option<Val<'a>>> {
+        let mut cur = subject.clone();
+        for seg in path {
+            self.charge_lookup(&cur, seg, Span::default())?;
+            cur = match cur.field(seg) {
+                FieldRead::Present(v) => v,
+                _ => return Ok(None),
+            };
+        }
+        Ok(Some(cur))
     }
 
     // ------------------------------------------------------------ built-ins
@@ -1479,9 +1764,13 @@ impl<'a> Evaluator<'a> {
                 ))
             }
         };
+        // Text the built-in reads from its first argument: most scan it once.
+        let len = a.as_str().map_or(0, str::len);
         Ok(match b {
             Builtin::Upper | Builtin::Lower => {
                 text(&a)?;
+                // A scan, and perhaps a copy.
+                self.charge_bytes(2 * len, span)?;
                 let s = a.as_str().unwrap_or("");
                 let unchanged = if b == Builtin::Upper {
                     !s.chars().any(char::is_lowercase)
@@ -1496,10 +1785,14 @@ impl<'a> Evaluator<'a> {
                     Val::OwnedStr(s.to_lowercase().into())
                 }
             }
-            Builtin::Len => match (&a, a.as_str(), a.as_list(), a.record_entries()) {
-                (_, Some(s), _, _) => Val::Int(s.chars().count() as i64),
-                (_, _, Some(l), _) => Val::Int(l.len() as i64),
-                (_, _, _, Some(r)) => Val::Int(r.len() as i64),
+            Builtin::Len => match (&a, a.as_str(), a.as_list()) {
+                (_, Some(s), _) => {
+                    self.charge_bytes(len, span)?;
+                    Val::Int(s.chars().count() as i64)
+                }
+                (_, _, Some(l)) => Val::Int(l.len() as i64),
+                (Val::Record(r), _, _) => Val::Int(r.len() as i64),
+                (Val::OwnedRecord(r), _, _) => Val::Int(r.len() as i64),
                 _ => {
                     return Err(type_error(
                         span,
@@ -1512,10 +1805,11 @@ impl<'a> Evaluator<'a> {
             },
             Builtin::Empty => Val::Bool(match &a {
                 Val::Null => true,
+                Val::Record(r) => r.is_empty(),
+                Val::OwnedRecord(r) => r.is_empty(),
                 other => {
                     other.as_str().is_some_and(str::is_empty)
                         || other.as_list().is_some_and(|l| l.len() == 0)
-                        || other.record_entries().is_some_and(|r| r.is_empty())
                 }
             }),
             Builtin::TypeOf => Val::Str(match &a {
@@ -1546,6 +1840,7 @@ impl<'a> Evaluator<'a> {
             }
             Builtin::ToInt => match &a {
                 Val::Int(_) => a,
+                _ if self.charge_bytes(len, span).is_err() => return Err(exhausted(span)),
                 other => match other.as_str().and_then(|s| s.trim().parse::<i64>().ok()) {
                     Some(n) => Val::Int(n),
                     None => {
@@ -1558,16 +1853,23 @@ impl<'a> Evaluator<'a> {
             },
             Builtin::ToString => match &a {
                 Val::Str(_) | Val::OwnedStr(_) => a,
-                other => Val::OwnedStr(Display(other, &self.program.kind_names).to_string().into()),
+                other => {
+                    let mut out = String::new();
+                    self.render(other, &mut out, span)?;
+                    Val::OwnedStr(out.into())
+                }
             },
             Builtin::Keys => match a.record_entries() {
-                Some(entries) => Val::OwnedList(
-                    entries
-                        .into_iter()
-                        .map(|(k, _)| k)
-                        .collect::<Vec<_>>()
-                        .into(),
-                ),
+                Some(entries) => {
+                    self.charge(entries.len() as u64, span)?;
+                    Val::OwnedList(
+                        entries
+                            .into_iter()
+                            .map(|(k, _)| k)
+                            .collect::<Vec<_>>()
+                            .into(),
+                    )
+                }
                 None if a.is_null() => Val::OwnedList(Rc::from([])),
                 None => {
                     return Err(type_error(
@@ -1578,19 +1880,16 @@ impl<'a> Evaluator<'a> {
             },
             Builtin::Distinct => {
                 let items = iterate(&a, span)?;
-                let mut out: Vec<Val<'a>> = Vec::new();
-                for v in items.iter() {
-                    self.spend(span)?;
-                    if !out.iter().any(|w| val_eq(w, &v)) {
-                        out.push(v);
-                    }
-                }
+                let out = Self::paid(cost::distinct(&items, &mut self.meter), span)?;
                 Val::OwnedList(out.into())
             }
             Builtin::Has => {
                 let k = self.eval(arg(1))?;
                 match k.as_str() {
-                    Some(key) => Val::Bool(a.has_key(key)),
+                    Some(key) => {
+                        self.charge_lookup(&a, key, span)?;
+                        Val::Bool(a.has_key(key))
+                    }
                     None => {
                         return Err(type_error(
                             span,
@@ -1611,6 +1910,7 @@ impl<'a> Evaluator<'a> {
                 let Some(re) = self.program.patterns.get(id as usize) else {
                     return Ok(Val::Null);
                 };
+                self.charge_bytes(len, span)?;
                 capture(re, a)
             }
             Builtin::SecretEq => {
@@ -1620,6 +1920,7 @@ impl<'a> Evaluator<'a> {
                     return Ok(Val::Bool(false));
                 }
                 let presented = secret_text(&a, span)?;
+                self.charge_bytes(len, span)?;
                 let computed = sha256_hex(presented);
                 Val::Bool(digest_matches(&computed, &digest))
             }
@@ -1636,6 +1937,7 @@ impl<'a> Evaluator<'a> {
                         "`secret_lookup` needs a field name".to_string(),
                     ));
                 };
+                self.charge_bytes(len, span)?;
                 let computed = sha256_hex(presented);
                 let items = iterate(&rows, span)?;
                 let mut found = Val::Null;
@@ -1653,7 +1955,18 @@ impl<'a> Evaluator<'a> {
                 let bv = self.eval(arg(1))?;
                 text(&a)?;
                 text(&bv)?;
-                string_pair(b, a, bv.as_str().unwrap_or(""))
+                let other = bv.as_str().unwrap_or("");
+                // What each reads: a prefix or suffix compares at most the
+                // shorter text; a search scans both.
+                let touched = match b {
+                    Builtin::StartsWith
+                    | Builtin::EndsWith
+                    | Builtin::StripPrefix
+                    | Builtin::StripSuffix => len.min(other.len()),
+                    _ => len + other.len(),
+                };
+                self.charge_bytes(touched, span)?;
+                string_pair(b, a, other)
             }
         })
     }
@@ -1726,19 +2039,6 @@ fn iterate<'v, 'a>(v: &'v Val<'a>, span: Span) -> R<ListView<'v, 'a>> {
     }
 }
 
-/// Reads a path of fields; `None` when a field is absent (or a value on
-/// the way has no fields).
-fn walk<'a>(subject: &Val<'a>, path: &[ir::Name]) -> Option<Val<'a>> {
-    let mut cur = subject.clone();
-    for seg in path {
-        cur = match cur.field(seg) {
-            FieldRead::Present(v) => v,
-            _ => return None,
-        };
-    }
-    Some(cur)
-}
-
 /// `b[k]`: a record's field by a string key, a list's item by an integer
 /// (negative from the end). `None` when the record has no such key or the
 /// list no such item: absent, as a missing field is.
@@ -1788,35 +2088,6 @@ fn absent(e: &Expr) -> Box<EvalError> {
     )
 }
 
-/// `x in set`: list membership, record keys; null is the empty collection.
-fn contains(set: &Val, x: &Val, span: Span) -> R<bool> {
-    match set {
-        Val::Null => Ok(false),
-        Val::Record(_) | Val::OwnedRecord(_) => match x.as_str() {
-            Some(k) => Ok(set.has_key(k)),
-            None => Ok(false),
-        },
-        // A string looked up in a list read from the request or data: the
-        // common membership test, compared without building values.
-        Val::List(items) if x.as_str().is_some() => {
-            let x = x.as_str().unwrap_or("");
-            if let Some(found) = items.has_member(x) {
-                return Ok(found);
-            }
-            Ok(items
-                .iter()
-                .any(|v| matches!(v, Value::Str(s) if s.as_ref() == x)))
-        }
-        _ => match set.as_list() {
-            Some(items) => Ok(items.iter().any(|v| val_eq(&v, x))),
-            None => Err(type_error(
-                span,
-                format!("`in` needs a list or a record, found {}", set.type_name()),
-            )),
-        },
-    }
-}
-
 /// Whether a caller's field equals a descriptor's value, as the kind
 /// compares them. Null matches nothing.
 /// - `Exact`: same type and equal (`val_eq`): the text `"07"` is not the
@@ -1824,7 +2095,7 @@ fn contains(set: &Val, x: &Val, span: Span) -> R<bool> {
 /// - `Int` (`as int`): the caller's field is an integer and the value is that
 ///   integer, or text of ASCII digits spelling it (`user:007` is user 7).
 /// - `Uuid` (`as uuid`): both are hyphenated UUIDs, equal ignoring case.
-fn kind_eq(field: &Val, value: &Val, cmp: ir::Compare) -> bool {
+pub(crate) fn kind_eq(field: &Val, value: &Val, cmp: ir::Compare) -> bool {
     if field.is_null() || value.is_null() {
         return false;
     }

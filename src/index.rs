@@ -10,7 +10,10 @@
 //! stops there: the statement does not apply, evaluates nothing else and
 //! raises no error. So a statement whose constant differs from the
 //! request's value can be skipped without changing anything a decision
-//! reports: outcome, reason, deciding statements, errors or step budget.
+//! reports: outcome, reason, deciding statements or errors. Only the cost
+//! (`Decision::cost`) is lower: the skipped statements' first comparisons
+//! are not evaluated (so a budget a scan would just exhaust may still see
+//! the indexed decision through).
 //!
 //! Invariants:
 //! - candidates come out in statement order (indexed and non-indexed ones
@@ -257,7 +260,7 @@ impl Iterator for Candidates<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{eval, Data, PolicySet, Request};
+    use crate::{eval, Data, Decision, PolicySet, Request};
     use serde_json::json;
 
     /// A policy whose blocks mix indexed statements (strings, UUIDs,
@@ -356,10 +359,22 @@ mod tests {
             let set = policy(ordered);
             for request in requests() {
                 let indexed =
-                    eval::decide_with(&set.program, &request, &data.root, &set.limits, true);
-                let scanned =
-                    eval::decide_with(&set.program, &request, &data.root, &set.limits, false);
-                assert_eq!(indexed, scanned, "{ordered} {:?}", request.to_json());
+                    eval::decide_with(&set.program, &request, &data.root, false, &set.limits, true);
+                let scanned = eval::decide_with(
+                    &set.program,
+                    &request,
+                    &data.root,
+                    false,
+                    &set.limits,
+                    false,
+                );
+                // The index skips statements, so it can only lower the cost.
+                assert!(indexed.cost <= scanned.cost, "{:?}", request.to_json());
+                let same_cost = Decision {
+                    cost: scanned.cost,
+                    ..indexed.clone()
+                };
+                assert_eq!(same_cost, scanned, "{ordered} {:?}", request.to_json());
                 outcomes.insert((indexed.outcome, indexed.error.is_some()));
             }
         }

@@ -48,6 +48,7 @@ pub mod ast;
 mod bundle;
 pub mod cases;
 mod check;
+mod cost;
 pub mod diagnostics;
 mod eval;
 pub mod fmt;
@@ -87,7 +88,13 @@ pub struct PolicySet {
     program: ir::Program,
     limits: Limits,
     warnings: Vec<Finding>,
+    /// Tells this set apart from every other compiled in the process, so
+    /// that data validated for it is known to be (see [`PolicySet::load_data`]).
+    id: u64,
 }
+
+/// The next [`PolicySet::id`].
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl PolicySet {
     /// Loads and compiles a policy file and everything it imports. Imports
@@ -166,14 +173,34 @@ impl PolicySet {
                 program,
                 limits,
                 warnings: findings,
+                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             }),
             _ => Err(PolicyError { findings }),
         }
     }
 
     /// Decides a request. Never fails: errors deny, with the error as reason.
+    ///
+    /// Data from [`PolicySet::load_data`] or [`PolicySet::check_data`] of
+    /// this set is used as it is; any other data is first validated against
+    /// the declared `data` shape, on every decision.
     pub fn decide(&self, request: &Request, data: &Data) -> Decision {
-        eval::decide(&self.program, request, &data.root, &self.limits)
+        let checked = data.checked_for == Some(self.id);
+        eval::decide(&self.program, request, &data.root, checked, &self.limits)
+    }
+
+    /// Reads data from JSON and validates it against this set's `data`
+    /// shape, once: decisions with the returned data skip that check.
+    pub fn load_data(&self, json: &serde_json::Value) -> Result<Data, RequestError> {
+        self.check_data(Data::from_json(json)?)
+    }
+
+    /// Validates data built otherwise (for example with [`Data::with`])
+    /// against this set's `data` shape, as [`PolicySet::load_data`] does.
+    pub fn check_data(&self, mut data: Data) -> Result<Data, RequestError> {
+        eval::validate_data(&self.program, &data.root, &mut 0)?;
+        data.checked_for = Some(self.id);
+        Ok(data)
     }
 
     /// Decides a request given as JSON text: the whole path an application
@@ -193,13 +220,19 @@ impl PolicySet {
                     message: e.to_string(),
                     span: None,
                 }),
+                cost: 0,
             },
         }
     }
 
     /// Checks a request and data against the shapes the policy declares.
+    /// Data loaded or checked for this set is not checked again.
     pub fn validate(&self, request: &Request, data: &Data) -> Result<(), RequestError> {
-        eval::validate(&self.program, request, &data.root)
+        if data.checked_for == Some(self.id) {
+            eval::validate_request(&self.program, request, &mut 0)
+        } else {
+            eval::validate(&self.program, request, &data.root)
+        }
     }
 
     /// Warnings found while compiling (for example an uncovered action).

@@ -32,6 +32,55 @@ enum Local {
     Let(u32, Ty),
 }
 
+/// The local names in force, innermost last, found by hash: a block of
+/// many lets must not make every name lookup a scan.
+#[derive(Default)]
+struct Scope {
+    entries: Vec<(String, Local)>,
+    /// Positions in `entries` per name, innermost last.
+    by_name: HashMap<String, Vec<usize>>,
+}
+
+impl Scope {
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn push(&mut self, entry: (String, Local)) {
+        self.by_name
+            .entry(entry.0.clone())
+            .or_default()
+            .push(self.entries.len());
+        self.entries.push(entry);
+    }
+
+    /// Drops the names pushed since `mark`.
+    fn truncate(&mut self, mark: usize) {
+        while self.entries.len() > mark {
+            let Some((name, _)) = self.entries.pop() else {
+                break;
+            };
+            if let Some(positions) = self.by_name.get_mut(&name) {
+                positions.pop();
+                if positions.is_empty() {
+                    self.by_name.remove(&name);
+                }
+            }
+        }
+    }
+
+    /// The innermost binding of `name`.
+    fn find(&self, name: &str) -> Option<&Local> {
+        let at = *self.by_name.get(name)?.last()?;
+        self.entries.get(at).map(|(_, l)| l)
+    }
+
+    /// Names from the innermost out.
+    fn names(&self) -> impl Iterator<Item = String> + '_ {
+        self.entries.iter().rev().map(|(n, _)| n.clone())
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Global {
     Const(u32),
@@ -71,7 +120,11 @@ struct Lowerer<'u> {
     pattern_index: HashMap<String, u32>,
     statements: Vec<ir::StatementMeta>,
     slots: u32,
-    scope: Vec<(String, Local)>,
+    scope: Scope,
+    /// How many loop bodies (quantifiers, comprehensions) and rule bodies
+    /// enclose the expression being lowered: their expressions may be
+    /// evaluated many times in one decision.
+    repeated: usize,
     /// The const or rule being lowered, for the dependency graph.
     current: Option<Node>,
     edges: HashMap<Node, Vec<(Node, usize, Span)>>,
@@ -112,7 +165,8 @@ pub(crate) fn lower(units: &[Unit], limits: &Limits) -> (Option<Program>, Vec<Fi
         pattern_index: HashMap::new(),
         statements: Vec::new(),
         slots: 0,
-        scope: Vec::new(),
+        scope: Scope::default(),
+        repeated: 0,
         current: None,
         edges: HashMap::new(),
         principal_ty: Ty::Any,
@@ -373,12 +427,12 @@ impl<'u> Lowerer<'u> {
                         self.request_fields = Some(fields);
                     }
                     ast::ShapeRoot::Data => {
-                        self.data_ty = Ty::Record(Some(
+                        self.data_ty = Ty::record(
                             fields
                                 .iter()
                                 .map(|f| (f.name.name.clone(), Ty::of_shape(&f.ty)))
                                 .collect(),
-                        ));
+                        );
                         self.data_fields = Some(fields);
                     }
                 }
@@ -522,6 +576,8 @@ impl<'u> Lowerer<'u> {
 
     fn declare_actions(&mut self) -> (Vec<(Name, ActionClass, Span, usize)>, bool) {
         let mut out: Vec<(Name, ActionClass, Span, usize)> = Vec::new();
+        // Positions in `out` by name.
+        let mut declared: HashMap<String, usize> = HashMap::new();
         let mut any = false;
         for (unit, item) in self.items() {
             self.unit = unit;
@@ -549,7 +605,8 @@ impl<'u> Lowerer<'u> {
                 any = true;
             }
             for n in names {
-                if let Some((_, c, first, _)) = out.iter().find(|(x, ..)| x.as_ref() == n.name) {
+                let earlier = declared.get(n.name.as_str()).and_then(|i| out.get(*i));
+                if let Some((_, c, first, _)) = earlier {
                     if c != class {
                         let (c, first) = (*c, *first);
                         self.report(
@@ -580,6 +637,7 @@ impl<'u> Lowerer<'u> {
                     continue;
                 }
                 let name = self.intern(&n.name);
+                declared.insert(n.name.clone(), out.len());
                 out.push((name, *class, n.span, unit));
             }
         }
@@ -615,7 +673,9 @@ impl<'u> Lowerer<'u> {
                 self.reserved_local(p);
                 self.scope.push((p.name.clone(), Local::Var(slot, Ty::Any)));
             }
+            self.repeated += 1;
             let (body, ty) = self.expr(&rule.body);
+            self.repeated -= 1;
             self.scope.truncate(mark);
             if let Some(b) = self.rule_bodies.get_mut(id) {
                 *b = body;
@@ -787,7 +847,11 @@ impl<'u> Lowerer<'u> {
                         format!("`override policy {}` overrides nothing", decl.name.name),
                     )
                     .label("no lower layer defines this policy");
-                    let names: Vec<&str> = by_name.keys().map(String::as_str).collect();
+                    let names: Vec<&str> = by_name
+                        .keys()
+                        .take(check::SUGGESTED)
+                        .map(String::as_str)
+                        .collect();
                     f = match did_you_mean(&decl.name.name, names) {
                         Some(s) => f.help(format!("did you mean `{s}`?")),
                         None => {
@@ -856,7 +920,8 @@ impl<'u> Lowerer<'u> {
                         format!("`{}` matches no declared action", pattern.name),
                     )
                     .label("undeclared");
-                    f = match did_you_mean(&pattern.name, info.iter().map(|a| a.name.as_ref())) {
+                    let names = info.iter().take(check::SUGGESTED).map(|a| a.name.as_ref());
+                    f = match did_you_mean(&pattern.name, names) {
                         Some(s) => f.help(format!("did you mean `{s}`?")),
                         None => f.help("declare it with `actions: ...`"),
                     };
@@ -883,7 +948,8 @@ impl<'u> Lowerer<'u> {
                         }
                         continue;
                     }
-                    if !action.policies.contains(&pid) {
+                    // Policies are visited in order, so a repeat is the last one.
+                    if action.policies.last() != Some(&pid) {
                         action.policies.push(pid);
                     }
                 }
@@ -1226,7 +1292,7 @@ impl<'u> Lowerer<'u> {
     }
 
     fn resolve_name(&mut self, id: &Ident) -> (Expr, Ty) {
-        if let Some((_, local)) = self.scope.iter().rev().find(|(n, _)| *n == id.name) {
+        if let Some(local) = self.scope.find(&id.name) {
             return match local.clone() {
                 Local::Var(slot, ty) => (Expr::Var(slot), ty),
                 Local::Let(lid, ty) => (Expr::Let(lid), ty),
@@ -1292,9 +1358,9 @@ impl<'u> Lowerer<'u> {
             );
             return placeholder();
         }
-        let mut candidates: Vec<String> = self.scope.iter().map(|(n, _)| n.clone()).collect();
+        let mut candidates: Vec<String> = self.scope.names().take(check::SUGGESTED).collect();
         candidates.extend(ROOTS.iter().map(|s| s.to_string()));
-        candidates.extend(self.globals.keys().cloned());
+        candidates.extend(self.globals.keys().take(check::SUGGESTED).cloned());
         let mut f = Finding::new(
             Code::UnknownName,
             id.span,
@@ -1355,13 +1421,26 @@ impl<'u> Lowerer<'u> {
             ExprKind::Int(i) => (Expr::Const(Value::Int(*i)), Ty::Int),
             ExprKind::Str(s) => (Expr::Const(Value::str(s.as_str())), Ty::Str),
             ExprKind::Template(parts) => {
-                let parts = parts
+                let parts: Box<[ir::TemplatePart]> = parts
                     .iter()
                     .map(|p| match p {
                         ast::TemplatePart::Text(t) => ir::TemplatePart::Text(t.as_str().into()),
                         ast::TemplatePart::Expr(x) => ir::TemplatePart::Expr(self.expr(x).0),
                     })
                     .collect();
+                let invariant = parts.iter().all(|p| match p {
+                    ir::TemplatePart::Text(_) => true,
+                    ir::TemplatePart::Expr(x) => !reads_slots(x),
+                });
+                if self.repeated > 0 && invariant {
+                    // In a loop or rule body, text that does not depend on
+                    // the loop variable or the rule's parameters is built
+                    // once per decision, like a `let`, not once per visit.
+                    let id = self.lets.len() as u32;
+                    self.lets.push(Some(Expr::Template(parts)));
+                    self.let_types.push(Ty::Str);
+                    return (Expr::Let(id), Ty::Str);
+                }
                 (Expr::Template(parts), Ty::Str)
             }
             ExprKind::Regex(src) => (self.pattern(src, e.span), Ty::Pattern),
@@ -1376,10 +1455,10 @@ impl<'u> Lowerer<'u> {
                     })
                     .collect();
                 let elem = match tys.first() {
-                    Some(t) if tys.iter().all(|u| u == t) => t.clone(),
+                    Some(t) if tys.iter().all(|u| check::same(u, t)) => t.clone(),
                     _ => Ty::Any,
                 };
-                let ty = Ty::List(Box::new(elem));
+                let ty = Ty::list(elem);
                 if lowered.iter().all(|x| matches!(x, Expr::Const(_))) {
                     let values = lowered.into_iter().filter_map(|x| {
                         if let Expr::Const(v) = x {
@@ -1414,14 +1493,15 @@ impl<'u> Lowerer<'u> {
                     let name = self.intern(&k.name);
                     lowered.push((name, x));
                 }
-                let ty = Ty::Record(Some(tys));
+                let ty = Ty::record(tys);
                 if lowered.iter().all(|(_, x)| matches!(x, Expr::Const(_))) {
-                    let mut r = Record::new();
-                    for (k, x) in lowered {
-                        if let Expr::Const(v) = x {
-                            r.insert(k.as_ref(), v);
-                        }
-                    }
+                    let r: Record = lowered
+                        .into_iter()
+                        .filter_map(|(k, x)| match x {
+                            Expr::Const(v) => Some((Box::<str>::from(k.as_ref()), v)),
+                            _ => None,
+                        })
+                        .collect();
                     return (Expr::Const(Value::Record(r)), ty);
                 }
                 (Expr::Record(lowered.into()), ty)
@@ -1434,7 +1514,12 @@ impl<'u> Lowerer<'u> {
                         format!("unknown principal kind `{}`", kind.name),
                     )
                     .label("not declared in `principals`");
-                    let names: Vec<&str> = self.kind_names.iter().map(|k| k.as_ref()).collect();
+                    let names: Vec<&str> = self
+                        .kind_names
+                        .iter()
+                        .take(check::SUGGESTED)
+                        .map(|k| k.as_ref())
+                        .collect();
                     f = match did_you_mean(&kind.name, names) {
                         Some(s) => f.help(format!("did you mean `{s}`?")),
                         None => f.help("declare the kind in a `principals { ... }` block"),
@@ -1549,7 +1634,9 @@ impl<'u> Lowerer<'u> {
                 let (o, ot) = self.expr(over);
                 let mark = self.scope.len();
                 let slot = self.bind(var, ot.element());
+                self.repeated += 1;
                 let (b, bt) = self.expr(body);
+                self.repeated -= 1;
                 self.scope.truncate(mark);
                 self.expect_cond(
                     &bt,
@@ -1577,7 +1664,7 @@ impl<'u> Lowerer<'u> {
                 self.expect_cond(&ct, c.span, "the condition of `if`");
                 let (ax, at) = self.expr(a);
                 let (bx, bt) = self.expr(b);
-                let ty = if at == bt { at } else { Ty::Any };
+                let ty = if check::same(&at, &bt) { at } else { Ty::Any };
                 (
                     Expr::If(Box::new(cx), Box::new(ax), Box::new(bx), e.span),
                     ty,
@@ -1617,7 +1704,7 @@ impl<'u> Lowerer<'u> {
                     }
                 }
                 let ty = match tys.first() {
-                    Some(t) if tys.iter().all(|u| u == t) => t.clone(),
+                    Some(t) if tys.iter().all(|u| check::same(u, t)) => t.clone(),
                     _ => Ty::Any,
                 };
                 (Expr::Match(Box::new(s), out, default), ty)
@@ -1631,12 +1718,14 @@ impl<'u> Lowerer<'u> {
                 let (o, ot) = self.expr(over);
                 let mark = self.scope.len();
                 let slot = self.bind(var, ot.element());
+                self.repeated += 1;
                 let (x, xt) = self.expr(elem);
                 let c = cond.as_ref().map(|c| {
                     let (cx, ct) = self.expr(c);
                     self.expect_cond(&ct, c.span, "the condition of a comprehension");
                     Box::new(cx)
                 });
+                self.repeated -= 1;
                 self.scope.truncate(mark);
                 let x = Expr::ListComp {
                     elem: Box::new(x),
@@ -1645,7 +1734,7 @@ impl<'u> Lowerer<'u> {
                     cond: c,
                     span: e.span,
                 };
-                (x, Ty::List(Box::new(xt)))
+                (x, Ty::list(xt))
             }
             ExprKind::RecordComp {
                 key,
@@ -1659,6 +1748,7 @@ impl<'u> Lowerer<'u> {
                 let mark = self.scope.len();
                 let key_slot = self.bind(key_var, Ty::Str);
                 let value_slot = self.bind(value_var, Ty::Any);
+                self.repeated += 1;
                 let (k, kt) = self.expr(key);
                 if let Err(f) = check::string_arg(&kt, key.span, "a record key") {
                     self.report(f);
@@ -1669,6 +1759,7 @@ impl<'u> Lowerer<'u> {
                     self.expect_cond(&ct, c.span, "the condition of a comprehension");
                     Box::new(cx)
                 });
+                self.repeated -= 1;
                 self.scope.truncate(mark);
                 let x = Expr::RecordComp {
                     key: Box::new(k),
@@ -1754,7 +1845,12 @@ impl<'u> Lowerer<'u> {
         }
         let Some((builtin, arity)) = Builtin::lookup(&name.name) else {
             let mut candidates: Vec<&str> = Builtin::ALL.iter().map(|(n, _, _)| *n).collect();
-            let rules: Vec<String> = self.globals.keys().cloned().collect();
+            let rules: Vec<String> = self
+                .globals
+                .keys()
+                .take(check::SUGGESTED)
+                .cloned()
+                .collect();
             candidates.extend(rules.iter().map(String::as_str));
             let mut f = Finding::new(
                 Code::UnknownFunction,
@@ -1856,10 +1952,49 @@ impl<'u> Lowerer<'u> {
             | Builtin::Has
             | Builtin::SecretEq => Ty::Bool,
             Builtin::Distinct => tys.first().cloned().unwrap_or(Ty::Any),
-            Builtin::Keys => Ty::List(Box::new(Ty::Str)),
+            Builtin::Keys => Ty::list(Ty::Str),
             Builtin::Captures => Ty::Record(None),
             Builtin::SecretLookup => tys.get(1).map(Ty::element).unwrap_or(Ty::Any),
         }
+    }
+}
+
+/// Whether evaluating the expression may read a variable slot (a loop
+/// variable or rule parameter) or write one (a loop, a rule call): such an
+/// expression is not the same everywhere in one decision. Everything else
+/// reads the request, the data, constants and lets, which do not change
+/// while a decision runs.
+fn reads_slots(e: &Expr) -> bool {
+    match e {
+        Expr::Const(_) | Expr::Root(_) | Expr::Let(_) | Expr::Pattern(_) => false,
+        Expr::Var(_)
+        | Expr::Call(..)
+        | Expr::Quant { .. }
+        | Expr::ListComp { .. }
+        | Expr::RecordComp { .. } => true,
+        Expr::Field(x, _, _) | Expr::Not(x, _) | Expr::Principal(_, x) => reads_slots(x),
+        Expr::Index(a, b, _)
+        | Expr::And(a, b, _)
+        | Expr::Or(a, b, _)
+        | Expr::Coalesce(a, b)
+        | Expr::Cmp(_, a, b, _)
+        | Expr::Like(a, b, _)
+        | Expr::Matches(a, b, _)
+        | Expr::In {
+            item: a, set: b, ..
+        } => reads_slots(a) || reads_slots(b),
+        Expr::If(c, a, b, _) => reads_slots(c) || reads_slots(a) || reads_slots(b),
+        Expr::Match(s, arms, default) => {
+            reads_slots(s)
+                || arms.iter().any(|(_, x)| reads_slots(x))
+                || default.as_deref().is_some_and(reads_slots)
+        }
+        Expr::Builtin(_, xs, _) | Expr::List(xs) | Expr::Tuple(xs) => xs.iter().any(reads_slots),
+        Expr::Record(fields) => fields.iter().any(|(_, x)| reads_slots(x)),
+        Expr::Template(parts) => parts.iter().any(|p| match p {
+            ir::TemplatePart::Text(_) => false,
+            ir::TemplatePart::Expr(x) => reads_slots(x),
+        }),
     }
 }
 

@@ -245,10 +245,23 @@ impl RequestBuilder {
 
 /// Facts the application hands over beside the request: configuration and
 /// table rows, a record of named values.
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// Data read with [`crate::PolicySet::load_data`] (or checked with
+/// [`crate::PolicySet::check_data`]) has been validated against that policy
+/// set's `data` shape once and is not validated again when it decides;
+/// other data is validated on every decision.
+#[derive(Clone, Debug, Default)]
 pub struct Data {
     /// The record the policy reads as `data`.
-    pub root: Value,
+    pub(crate) root: Value,
+    /// The policy set whose data shape this data was validated against.
+    pub(crate) checked_for: Option<u64>,
+}
+
+impl PartialEq for Data {
+    fn eq(&self, other: &Self) -> bool {
+        self.root == other.root
+    }
 }
 
 impl Data {
@@ -256,7 +269,13 @@ impl Data {
     pub fn empty() -> Data {
         Data {
             root: Value::Record(Record::new()),
+            checked_for: None,
         }
+    }
+
+    /// The record the policy reads as `data`.
+    pub fn root(&self) -> &Value {
+        &self.root
     }
 
     /// Reads data from a JSON object.
@@ -269,7 +288,10 @@ impl Data {
                 })?;
                 // Data is decided against many times: index long lists once.
                 root.index_lists();
-                Ok(Data { root })
+                Ok(Data {
+                    root,
+                    checked_for: None,
+                })
             }
             serde_json::Value::Null => Ok(Data::empty()),
             other => Err(RequestError::field(
@@ -291,6 +313,8 @@ impl Data {
 
     /// Sets one top-level key.
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Data {
+        // Changed data must be validated again.
+        self.checked_for = None;
         let mut value = value.into();
         value.index_lists();
         match &mut self.root {

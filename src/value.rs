@@ -35,10 +35,12 @@ pub enum Value {
 /// strings also carry a hash set of their members, built once with the data,
 /// so `x in list` is a lookup rather than a scan on every decision. The
 /// items cannot be changed in place, so the set always agrees with them.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct List {
     items: Box<[Value]>,
     members: Option<Box<MemberSet>>,
+    /// Nesting depth (see [`Value::depth`]), known when the list is made.
+    depth: u32,
 }
 
 /// The members of a string list, exactly as written, so a lookup agrees
@@ -50,10 +52,31 @@ type MemberSet = std::collections::HashSet<Box<str>>;
 /// Lists shorter than this are scanned; hashing does not pay below it.
 const MEMBER_SET_MIN: usize = 16;
 
+impl Default for List {
+    fn default() -> Self {
+        List::new(Box::new([]))
+    }
+}
+
 impl List {
+    fn new(items: Box<[Value]>) -> List {
+        let depth = container_depth(items.iter());
+        List {
+            items,
+            members: None,
+            depth,
+        }
+    }
+
     /// The items.
     pub fn items(&self) -> &[Value] {
         &self.items
+    }
+
+    /// Nesting depth: 1 plus the deepest item's.
+    #[inline]
+    pub(crate) fn depth(&self) -> u32 {
+        self.depth
     }
 
     /// Whether `text` is a member, by the member set; `None` when the list
@@ -97,44 +120,193 @@ impl PartialEq for List {
 
 impl From<Vec<Value>> for List {
     fn from(items: Vec<Value>) -> Self {
-        List {
-            items: items.into(),
-            members: None,
-        }
+        List::new(items.into())
     }
 }
 
 impl From<Box<[Value]>> for List {
     fn from(items: Box<[Value]>) -> Self {
-        List {
-            items,
-            members: None,
-        }
+        List::new(items)
     }
 }
 
 impl From<&[Value]> for List {
     fn from(items: &[Value]) -> Self {
-        List {
-            items: items.into(),
-            members: None,
-        }
+        List::new(items.into())
     }
 }
 
 impl FromIterator<Value> for List {
     fn from_iter<I: IntoIterator<Item = Value>>(iter: I) -> Self {
-        List {
-            items: iter.into_iter().collect(),
-            members: None,
-        }
+        List::new(iter.into_iter().collect())
     }
+}
+
+/// The depth of a list or record holding these values.
+fn container_depth<'v>(items: impl Iterator<Item = &'v Value>) -> u32 {
+    items.map(Value::depth).max().unwrap_or(0).saturating_add(1)
 }
 
 /// A record: fields in insertion order.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Record {
-    fields: Vec<(Box<str>, Value)>,
+    fields: Fields,
+}
+
+/// Records with at least this many fields keep their positions sorted by
+/// key, so a lookup is a binary search; smaller ones are scanned.
+const RECORD_INDEX_MIN: usize = 32;
+
+/// The fields of a record in insertion order, with what a lookup needs:
+/// records of many fields also keep their positions sorted by key, built
+/// once when the record is made (from JSON, from a policy constant or by
+/// collecting pairs), the way [`List`] keeps its member set. Keys are
+/// unique: a later pair of the same key replaces the earlier value and
+/// keeps its position.
+#[derive(Clone, Debug)]
+struct Fields {
+    items: Vec<(Box<str>, Value)>,
+    /// Positions in `items` in key order; `None` below [`RECORD_INDEX_MIN`].
+    sorted: Option<Box<[u32]>>,
+    /// Nesting depth (see [`Value::depth`]).
+    depth: u32,
+}
+
+impl Default for Fields {
+    fn default() -> Self {
+        Fields {
+            items: Vec::new(),
+            sorted: None,
+            depth: 1,
+        }
+    }
+}
+
+impl PartialEq for Fields {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+    }
+}
+
+impl FromIterator<(Box<str>, Value)> for Fields {
+    fn from_iter<T: IntoIterator<Item = (Box<str>, Value)>>(iter: T) -> Self {
+        Fields::new(iter.into_iter().collect())
+    }
+}
+
+impl Fields {
+    /// Takes pairs in order; of repeated keys the last value wins, at the
+    /// first one's position. Sorting costs O(n log n), once.
+    fn new(items: Vec<(Box<str>, Value)>) -> Fields {
+        let mut f = Fields {
+            items,
+            sorted: None,
+            depth: 1,
+        };
+        if f.items.len() < RECORD_INDEX_MIN {
+            f.dedup_small();
+        } else {
+            let order = f.sorted_positions();
+            let repeated = order
+                .windows(2)
+                .any(|w| f.key(w.first()) == f.key(w.get(1)));
+            if repeated {
+                f.dedup_runs(&order);
+                f.sorted = Some(f.sorted_positions().into());
+            } else {
+                f.sorted = Some(order.into());
+            }
+        }
+        f.depth = container_depth(f.items.iter().map(|(_, v)| v));
+        f
+    }
+
+    fn key(&self, pos: Option<&u32>) -> Option<&str> {
+        pos.and_then(|p| self.items.get(*p as usize))
+            .map(|(k, _)| k.as_ref())
+    }
+
+    /// Positions ordered by key, then by position.
+    fn sorted_positions(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.items.len() as u32).collect();
+        order.sort_by(|a, b| self.key(Some(a)).cmp(&self.key(Some(b))).then(a.cmp(b)));
+        order
+    }
+
+    fn dedup_small(&mut self) {
+        let repeated = self.items.iter().enumerate().any(|(i, (k, _))| {
+            self.items
+                .get(..i)
+                .is_some_and(|before| before.iter().any(|(j, _)| j == k))
+        });
+        if !repeated {
+            return;
+        }
+        let mut out: Vec<(Box<str>, Value)> = Vec::with_capacity(self.items.len());
+        for (k, v) in std::mem::take(&mut self.items) {
+            match out.iter_mut().find(|(j, _)| *j == k) {
+                Some((_, slot)) => *slot = v,
+                None => out.push((k, v)),
+            }
+        }
+        self.items = out;
+    }
+
+    /// Collapses each run of one key in `order` (positions ascending within
+    /// the run) to its first position holding its last value.
+    fn dedup_runs(&mut self, order: &[u32]) {
+        let mut slots: Vec<Option<(Box<str>, Value)>> = std::mem::take(&mut self.items)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let key_at = |slots: &[Option<(Box<str>, Value)>], p: u32| -> Option<Box<str>> {
+            slots
+                .get(p as usize)
+                .and_then(|s| s.as_ref().map(|(k, _)| k.clone()))
+        };
+        let mut i = 0;
+        while i < order.len() {
+            let first = order.get(i).copied().unwrap_or(0);
+            let key = key_at(&slots, first);
+            let mut j = i + 1;
+            while j < order.len() && key_at(&slots, order.get(j).copied().unwrap_or(0)) == key {
+                j += 1;
+            }
+            if j - i > 1 {
+                let last = order.get(j - 1).copied().unwrap_or(first);
+                let value = slots.get_mut(last as usize).and_then(Option::take);
+                for p in order.get(i + 1..j - 1).unwrap_or(&[]) {
+                    if let Some(s) = slots.get_mut(*p as usize) {
+                        *s = None;
+                    }
+                }
+                if let (Some(Some(slot)), Some((_, v))) = (slots.get_mut(first as usize), value) {
+                    slot.1 = v;
+                }
+            }
+            i = j;
+        }
+        self.items = slots.into_iter().flatten().collect();
+    }
+
+    /// The position of `key`, by binary search or scan.
+    #[inline]
+    fn position(&self, key: &str) -> Result<usize, usize> {
+        match &self.sorted {
+            None => self
+                .items
+                .iter()
+                .position(|(k, _)| k.as_ref() == key)
+                .ok_or(self.items.len()),
+            Some(order) => {
+                let at = order.binary_search_by(|p| self.key(Some(p)).unwrap_or("").cmp(key));
+                match at {
+                    Ok(i) => order.get(i).map(|p| *p as usize).ok_or(i),
+                    Err(i) => Err(i),
+                }
+            }
+        }
+    }
 }
 
 impl Record {
@@ -146,19 +318,39 @@ impl Record {
     /// Sets a field, replacing an earlier one of the same name.
     pub fn insert(&mut self, key: impl Into<Box<str>>, value: Value) {
         let key = key.into();
-        match self.fields.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => *v = value,
-            None => self.fields.push((key, value)),
+        let f = &mut self.fields;
+        let deeper = value.depth().saturating_add(1);
+        match f.position(&key) {
+            Ok(p) => {
+                let old = f.items.get_mut(p).map(|(_, v)| std::mem::replace(v, value));
+                if old.is_some_and(|o| o.depth().saturating_add(1) >= f.depth) {
+                    f.depth = container_depth(f.items.iter().map(|(_, v)| v));
+                }
+            }
+            Err(at) => {
+                let p = f.items.len() as u32;
+                f.items.push((key, value));
+                f.depth = f.depth.max(deeper);
+                match &mut f.sorted {
+                    Some(order) => {
+                        let mut v = std::mem::take(order).into_vec();
+                        v.insert(at.min(v.len()), p);
+                        *order = v.into();
+                    }
+                    None if f.items.len() >= RECORD_INDEX_MIN => {
+                        f.sorted = Some(f.sorted_positions().into());
+                    }
+                    None => {}
+                }
+            }
         }
     }
 
     /// The field named `key`.
     #[inline]
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k.as_ref() == key)
-            .map(|(_, v)| v)
+        let p = self.fields.position(key).ok()?;
+        self.fields.items.get(p).map(|(_, v)| v)
     }
 
     /// Whether the field is present (even if null).
@@ -168,27 +360,50 @@ impl Record {
 
     /// Fields in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.fields.iter().map(|(k, v)| (k.as_ref(), v))
+        self.fields.items.iter().map(|(k, v)| (k.as_ref(), v))
     }
 
     /// Number of fields.
     pub fn len(&self) -> usize {
-        self.fields.len()
+        self.fields.items.len()
     }
 
     /// Whether there are no fields.
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
+        self.fields.items.is_empty()
+    }
+
+    /// Nesting depth: 1 plus the deepest field's.
+    #[inline]
+    pub(crate) fn depth(&self) -> u32 {
+        self.fields.depth
+    }
+
+    /// At most how many keys a lookup compares: a binary search's probes,
+    /// or every field for a record small enough to be scanned.
+    #[inline]
+    pub(crate) fn lookup_cost(&self) -> u64 {
+        let n = self.fields.items.len();
+        match self.fields.sorted {
+            Some(_) => u64::from(usize::BITS - n.leading_zeros()),
+            None => n as u64,
+        }
     }
 }
 
 impl FromIterator<(String, Value)> for Record {
     fn from_iter<T: IntoIterator<Item = (String, Value)>>(iter: T) -> Self {
-        let mut r = Record::new();
-        for (k, v) in iter {
-            r.insert(k, v);
+        Record {
+            fields: iter.into_iter().map(|(k, v)| (k.into(), v)).collect(),
         }
-        r
+    }
+}
+
+impl FromIterator<(Box<str>, Value)> for Record {
+    fn from_iter<T: IntoIterator<Item = (Box<str>, Value)>>(iter: T) -> Self {
+        Record {
+            fields: iter.into_iter().collect(),
+        }
     }
 }
 
@@ -205,11 +420,23 @@ impl Value {
         match self {
             Value::List(list) => list.index(),
             Value::Record(r) => {
-                for (_, v) in r.fields.iter_mut() {
+                for (_, v) in r.fields.items.iter_mut() {
                     v.index_lists();
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Nesting depth: 0 for a scalar, 1 plus the deepest item's for a list
+    /// or record (so `[]` is 1 and `{"a": [1]}` is 2). Known without a walk:
+    /// lists and records record it when they are made.
+    #[inline]
+    pub fn depth(&self) -> u32 {
+        match self {
+            Value::List(l) => l.depth,
+            Value::Record(r) => r.fields.depth,
+            _ => 0,
         }
     }
 
@@ -253,7 +480,9 @@ impl Value {
                         nested(v).map_err(|e| e.at(format!(".{k}")))?,
                     ));
                 }
-                Value::Record(Record { fields })
+                Value::Record(Record {
+                    fields: Fields::new(fields),
+                })
             }
         })
     }
@@ -878,36 +1107,36 @@ mod tests {
 }
 
 /// Glob matching: `*` matches any run of characters (including none); every
-/// other character matches itself. Anchored at both ends. Linear in practice,
-/// never allocates.
+/// other character matches itself. Anchored at both ends. Never allocates,
+/// and takes time linear in the pattern and the text together: the text
+/// between the first and last pieces is searched for each middle piece in
+/// turn, leftmost first (`str::find` is linear), and a piece once found is
+/// never searched again, so there is no backtracking.
 pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
-    let (p, t) = (pattern.as_bytes(), text.as_bytes());
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<usize> = None;
-    let mut mark = 0usize;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some(b'*') => {
-                star = Some(pi);
-                mark = ti;
-                pi += 1;
-            }
-            Some(c) if Some(c) == t.get(ti) => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some(s) => {
-                    pi = s + 1;
-                    mark += 1;
-                    ti = mark;
-                }
-                None => return false,
-            },
+    let mut pieces = pattern.split('*');
+    let first = pieces.next().unwrap_or("");
+    let Some(rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    if first.len() == pattern.len() {
+        // No `*`: the whole text.
+        return rest.is_empty();
+    }
+    let last = pattern.rsplit('*').next().unwrap_or("");
+    let Some(mut middle) = rest.strip_suffix(last) else {
+        return false;
+    };
+    // The pieces between the first and the last `*`.
+    let inner = pattern
+        .get(first.len() + 1..pattern.len() - last.len())
+        .unwrap_or("");
+    for piece in inner.split('*').filter(|p| !p.is_empty()) {
+        match middle.find(piece) {
+            Some(at) => middle = middle.get(at + piece.len()..).unwrap_or(""),
+            None => return false,
         }
     }
-    p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|c| *c == b'*'))
+    true
 }
 
 #[cfg(test)]
@@ -923,5 +1152,45 @@ mod glob_tests {
         assert!(!glob_match("wms.*", "sandbox.read"));
         assert!(glob_match("rs_*_read", "rs_x_y_read"));
         assert!(!glob_match("abc", "abcd"));
+        assert!(glob_match("abc", "abc"));
+        assert!(
+            !glob_match("ab*ba", "aba"),
+            "first and last pieces may not overlap"
+        );
+        assert!(glob_match("ab*ba", "abba"));
+        assert!(glob_match("**a**", "xay"));
+        assert!(glob_match("*a*a*", "aa"));
+        assert!(!glob_match("*a*a*", "a"));
+        assert!(glob_match("é*ü", "é-ü"));
+        assert!(!glob_match("", "x"));
+        assert!(glob_match("", ""));
+    }
+
+    /// The reference: a glob is a regular expression of literals and `.*`.
+    fn by_regex(pattern: &str) -> regex::Regex {
+        let body: Vec<String> = pattern.split('*').map(regex::escape).collect();
+        regex::Regex::new(&format!("^(?s:{})$", body.join(".*"))).unwrap()
+    }
+
+    #[test]
+    fn globs_agree_with_the_regular_expression_they_mean() {
+        let alphabet = ["a", "b", "*", "ab", "é"];
+        // Patterns and texts of up to five symbols over a small alphabet.
+        let mut words = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..5 {
+            frontier = frontier
+                .iter()
+                .flat_map(|w| alphabet.iter().map(move |c| format!("{w}{c}")))
+                .collect();
+            words.extend(frontier.iter().cloned());
+        }
+        let texts: Vec<&String> = words.iter().filter(|w| !w.contains('*')).collect();
+        for p in words.iter().step_by(13) {
+            let re = by_regex(p);
+            for t in texts.iter().step_by(3) {
+                assert_eq!(glob_match(p, t), re.is_match(t), "{p:?} {t:?}");
+            }
+        }
     }
 }

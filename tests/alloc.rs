@@ -14,7 +14,7 @@
 #[path = "../benches/workloads/facts.rs"]
 mod facts;
 
-use portcullis::{Data, Outcome, PolicySet, Request};
+use portcullis::{Outcome, PolicySet, Request};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -56,7 +56,7 @@ fn allocations() -> u64 {
 /// decision made, after one warm-up decision.
 fn count(w: &facts::Workload) -> [(Outcome, u64); 2] {
     let policy = PolicySet::from_source(&w.policy).unwrap();
-    let data = Data::from_json(&w.data).unwrap();
+    let data = policy.load_data(&w.data).unwrap();
     [&w.allow, &w.deny].map(|json| {
         let request = Request::from_json(json).unwrap();
         drop(policy.decide(&request, &data));
