@@ -196,7 +196,11 @@ fn run_case(
         Ok(r) => r,
         Err(e) => return fail(format!("case {index}: invalid request: {e}")),
     };
-    let data = match policy.check_data(data) {
+    // The request first, then the data, once: decisions use it as loaded.
+    let data = match policy
+        .validate_request(&request)
+        .and_then(|()| policy.check_data(data))
+    {
         Ok(d) => d,
         Err(e) => {
             return fail(format!(
@@ -204,11 +208,6 @@ fn run_case(
             ))
         }
     };
-    if let Err(e) = policy.validate(&request, &data) {
-        return fail(format!(
-            "case {index}: request does not fit the bundle: {e}"
-        ));
-    }
     let decision = policy.decide(&request, &data);
     match compare(&case.expect, &decision) {
         None => CaseResult {

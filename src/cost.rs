@@ -15,7 +15,7 @@
 //! - hashes are std's keyed SipHash, seeded per decision: keys come from
 //!   callers, who must not be able to choose collisions.
 
-use crate::value::{is_uuid_text, val_eq, ListView, Val};
+use crate::value::{is_uuid_text, val_eq, ListView, Val, Value};
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
@@ -271,7 +271,9 @@ fn depth_in(v: &Val, m: &mut Meter, known: &mut HashMap<usize, u32>, top: bool) 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Sem {
     /// `x in list` for a string `x`: strings only, keyed with UUIDs folded
-    /// (coarser than `==`, which confirms every hit exactly).
+    /// (coarser than `==`, which confirms every hit exactly); the comparison
+    /// given must be exact string equality, and text read from JSON is
+    /// compared in place.
     Text,
     /// A principal's member field: keyed no finer than any kind's
     /// comparison (`as int` reads digit text as numbers, `as uuid` ignores
@@ -442,7 +444,7 @@ impl<'a> Lookups<'a> {
             return Ok(false);
         };
         let Some((addr, len)) = identity(list).filter(|(_, len)| *len >= LONG_LIST) else {
-            return scan(&items, probe, &same, m);
+            return scan(&items, probe, sem, &same, m);
         };
         let id = (addr, len, sem);
         let at = match self.indexes.iter().position(|x| x.id == id) {
@@ -457,7 +459,7 @@ impl<'a> Lookups<'a> {
                         *slot = (addr, len, Some(sem));
                     }
                     self.next_seen += 1;
-                    return scan(&items, probe, &same, m);
+                    return scan(&items, probe, sem, &same, m);
                 }
                 self.build(list, &items, id, m)?;
                 self.indexes.len() - 1
@@ -465,7 +467,7 @@ impl<'a> Lookups<'a> {
         };
         let state = self.state().clone();
         let Some(index) = self.indexes.get(at) else {
-            return scan(&items, probe, &same, m);
+            return scan(&items, probe, sem, &same, m);
         };
         let Some(items) = index.list.as_list() else {
             return Ok(false);
@@ -489,7 +491,7 @@ impl<'a> Lookups<'a> {
             }
             return Ok(false);
         }
-        scan(&items, probe, &same, m)
+        scan(&items, probe, sem, &same, m)
     }
 
     fn build(
@@ -522,18 +524,33 @@ impl<'a> Lookups<'a> {
     }
 }
 
+/// A scan for `probe`, charged a step per item compared (and, for a long
+/// probe, its bytes for each). When the budget covers the whole list the
+/// items compared are counted and charged at the end, which keeps the loop
+/// tight; otherwise each is charged before it is compared.
 fn scan(
     items: &ListView<'_, '_>,
     probe: &Val,
+    sem: Sem,
     same: &impl Fn(&Val, &Val) -> bool,
     m: &mut Meter,
 ) -> Charged<bool> {
-    let text = probe.as_str().map_or(0, str::len);
+    let per_item = 1 + probe.as_str().map_or(0, str::len) as u64 / BYTES_PER_STEP;
+    let whole = per_item.saturating_mul(items.len() as u64);
+    if whole <= m.left {
+        let hit = match (items, probe.as_str()) {
+            (ListView::Data(values), Some(text)) if sem == Sem::Text => values
+                .iter()
+                .position(|v| matches!(v, Value::Str(s) if s.as_ref() == text)),
+            (ListView::Data(values), _) => values.iter().position(|v| same(&Val::from(v), probe)),
+            (ListView::Owned(values), _) => values.iter().position(|v| same(v, probe)),
+        };
+        let compared = hit.map_or(items.len(), |i| i + 1) as u64;
+        m.charge(per_item * compared)?;
+        return Ok(hit.is_some());
+    }
     for item in items.iter() {
-        m.charge(1)?;
-        if item.as_str().is_some_and(|s| s.len() == text) {
-            m.bytes(text)?;
-        }
+        m.charge(per_item)?;
         if same(&item, probe) {
             return Ok(true);
         }
@@ -606,7 +623,6 @@ pub(crate) fn distinct<'a>(items: &ListView<'_, 'a>, m: &mut Meter) -> Charged<V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::Value;
 
     fn samples() -> Vec<Value> {
         let j = serde_json::json!([

@@ -235,6 +235,11 @@ impl PolicySet {
         }
     }
 
+    /// Checks a request alone against the declared request shape.
+    pub(crate) fn validate_request(&self, request: &Request) -> Result<(), RequestError> {
+        eval::validate_request(&self.program, request, &mut 0)
+    }
+
     /// Warnings found while compiling (for example an uncovered action).
     pub fn warnings(&self) -> &[Finding] {
         &self.warnings

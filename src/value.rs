@@ -349,6 +349,14 @@ impl Record {
     /// The field named `key`.
     #[inline]
     pub fn get(&self, key: &str) -> Option<&Value> {
+        if self.fields.sorted.is_none() {
+            return self
+                .fields
+                .items
+                .iter()
+                .find(|(k, _)| k.as_ref() == key)
+                .map(|(_, v)| v);
+        }
         let p = self.fields.position(key).ok()?;
         self.fields.items.get(p).map(|(_, v)| v)
     }
@@ -1113,6 +1121,9 @@ mod tests {
 /// turn, leftmost first (`str::find` is linear), and a piece once found is
 /// never searched again, so there is no backtracking.
 pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
     let mut pieces = pattern.split('*');
     let first = pieces.next().unwrap_or("");
     let Some(rest) = text.strip_prefix(first) else {
