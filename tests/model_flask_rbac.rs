@@ -1,7 +1,7 @@
 //! Differential test of the `flask-rbac` bundle against a reference model.
 //!
 //! The model below is written from the bundle's spec
-//! (`/work/shared/spec/bundles/flask-rbac.md`), not from
+//! (`../shared/spec/bundles/flask-rbac.md`), not from
 //! `policies/flask-rbac.pcl`. It decides plain `serde_json` requests and says
 //! whether each request and its data are inside the bundle's contract.
 //! Properties: on every contract-valid request the bundle's decision equals

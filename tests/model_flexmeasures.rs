@@ -1,7 +1,7 @@
 //! Differential test of the `flexmeasures` bundle against a reference model.
 //!
 //! The model below is written from the bundle's spec
-//! (`/work/shared/spec/bundles/flexmeasures.md`), not from
+//! (`../shared/spec/bundles/flexmeasures.md`), not from
 //! `policies/flexmeasures.pcl`. It decides plain `serde_json` requests and
 //! says whether each request is inside the bundle's request contract.
 //! Properties: on every contract-valid request the bundle's decision equals

@@ -1,4 +1,4 @@
-//! The facts of the benchmark workloads W1-W5 (`/work/shared/bench/WORKLOADS.md`),
+//! The facts of the benchmark workloads W1-W5 (`../shared/bench/WORKLOADS.md`),
 //! shared by `benches/workloads.rs`, `tests/alloc.rs` and the Cedar
 //! comparison in `benches/compare/`, so that every engine decides the same
 //! requests over the same data.
