@@ -31,6 +31,9 @@ use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::OnceLock;
+mod common;
+
+use common::exact_numbers;
 
 // ================================================================== model
 
@@ -527,25 +530,6 @@ fn pilot(kind: &str, who: &Caller, p: &Params, t: &Tables, c: Contract) -> Expec
         }
     }
     allow(c)
-}
-
-/// The spec's decision for a request and data, and whether the request is
-/// Whether every number in a JSON value is one Portcullis holds exactly
-/// (docs/language.md, section 12): an integer within 64 bits, signed, or a
-/// finite number that is not an integral value at or beyond 2^53.
-fn exact_numbers(v: &Value) -> bool {
-    match v {
-        Value::Number(n) => {
-            n.is_i64()
-                || (!n.is_u64()
-                    && n.as_f64().is_some_and(|f| {
-                        f.is_finite() && !(f.fract() == 0.0 && f.abs() >= 9_007_199_254_740_992.0)
-                    }))
-        }
-        Value::Array(items) => items.iter().all(exact_numbers),
-        Value::Object(map) => map.values().all(exact_numbers),
-        _ => true,
-    }
 }
 
 /// inside the bundle's contract.

@@ -33,6 +33,9 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
+mod common;
+
+use common::exact_numbers;
 
 // ================================================================== model
 
@@ -542,24 +545,6 @@ fn authenticate(action: &str, context: &Value, data: &Value, mut c: Contract) ->
             c.expected(Outcome::Allow, None, Identity::Subset(identity))
         }
         None => unauthenticated(c, "Invalid API Key."),
-    }
-}
-
-/// Whether every number in a JSON value is one Portcullis holds exactly
-/// (docs/language.md, section 12): an integer within 64 bits, signed, or a
-/// finite number that is not an integral value at or beyond 2^53.
-fn exact_numbers(v: &Value) -> bool {
-    match v {
-        Value::Number(n) => {
-            n.is_i64()
-                || (!n.is_u64()
-                    && n.as_f64().is_some_and(|f| {
-                        f.is_finite() && !(f.fract() == 0.0 && f.abs() >= 9_007_199_254_740_992.0)
-                    }))
-        }
-        Value::Array(items) => items.iter().all(exact_numbers),
-        Value::Object(map) => map.values().all(exact_numbers),
-        _ => true,
     }
 }
 

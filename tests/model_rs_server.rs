@@ -26,6 +26,9 @@ use proptest::test_runner::TestRunner;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
+mod common;
+
+use common::{depth, exact_numbers};
 
 // ================================================================ the model
 
@@ -83,34 +86,6 @@ const ACTIONS: [&str; 3] = ["read", "write", "download"];
 /// docs/robustness.md); such requests are outside every contract. The
 /// generators stay well below it or well above it.
 const MAX_DEPTH: usize = 120;
-
-/// Whether every number in a JSON value is one Portcullis holds exactly
-/// (docs/language.md, section 12): an integer within 64 bits, signed, or a
-/// finite number that is not an integral value at or beyond 2^53 (where a
-/// double no longer holds every integer). Anything else is refused whatever
-/// the action: outside every contract.
-fn exact_numbers(v: &Value) -> bool {
-    match v {
-        Value::Number(n) => {
-            n.is_i64()
-                || (!n.is_u64()
-                    && n.as_f64().is_some_and(|f| {
-                        f.is_finite() && !(f.fract() == 0.0 && f.abs() >= 9_007_199_254_740_992.0)
-                    }))
-        }
-        Value::Array(items) => items.iter().all(exact_numbers),
-        Value::Object(map) => map.values().all(exact_numbers),
-        _ => true,
-    }
-}
-
-fn depth(v: &Value) -> usize {
-    match v {
-        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
-        _ => 0,
-    }
-}
 
 fn strings(v: Option<&Value>) -> Option<Vec<&str>> {
     v?.as_array()?.iter().map(Value::as_str).collect()
