@@ -540,7 +540,7 @@ struct Linter<'a> {
     /// Names holding a credential (a let of a credential field).
     credentials: HashSet<String>,
     /// Local names in scope: they hide the file-level ones.
-    locals: Vec<String>,
+    locals: Locals,
     /// The policy whose statements are being linted (`None`: a rule, a
     /// let or `authenticate`, which run for any action).
     current_policy: Option<&'a PolicyDecl>,
@@ -556,7 +556,7 @@ impl<'a> Linter<'a> {
             open_set: false,
             consts: HashMap::new(),
             credentials: HashSet::new(),
-            locals: Vec::new(),
+            locals: Locals::default(),
             current_policy: None,
             findings: Vec::new(),
         };
@@ -631,8 +631,9 @@ impl<'a> Linter<'a> {
                     self.unused(&rule.name.name, rule.name.span, "rule");
                     self.current_policy = None;
                     let mark = self.locals.len();
-                    self.locals
-                        .extend(rule.params.iter().map(|p| p.name.clone()));
+                    for p in &rule.params {
+                        self.locals.push(p.name.clone());
+                    }
                     self.expr(&rule.body);
                     self.locals.truncate(mark);
                 }
@@ -866,8 +867,9 @@ impl<'a> Linter<'a> {
             _ => Vec::new(),
         };
         let mark = self.locals.len();
-        self.locals
-            .extend(binds.into_iter().map(|v| v.name.clone()));
+        for v in binds {
+            self.locals.push(v.name.clone());
+        }
         for child in children(e) {
             self.expr(child);
         }
@@ -1181,6 +1183,42 @@ fn statement_name(d: &crate::ast::Decide) -> String {
     match &d.label {
         Some(label) => format!("statement `{}`", label.name),
         None => format!("this `{}` statement", d.outcome),
+    }
+}
+
+/// The local names in scope (lets, parameters, loop variables), innermost
+/// last, with a count per name so that asking whether a name is local does
+/// not scan them: a block of many lets stays linear to lint.
+#[derive(Default)]
+struct Locals {
+    names: Vec<String>,
+    counts: HashMap<String, usize>,
+}
+
+impl Locals {
+    fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    fn push(&mut self, name: String) {
+        *self.counts.entry(name.clone()).or_default() += 1;
+        self.names.push(name);
+    }
+
+    fn truncate(&mut self, mark: usize) {
+        while self.names.len() > mark {
+            let Some(name) = self.names.pop() else { break };
+            if let Some(n) = self.counts.get_mut(&name) {
+                *n -= 1;
+                if *n == 0 {
+                    self.counts.remove(&name);
+                }
+            }
+        }
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.counts.contains_key(name)
     }
 }
 
