@@ -968,3 +968,25 @@ fn record_shapes_with_a_rest_field_check_every_other_field() {
         d.reason
     );
 }
+
+#[test]
+fn request_for_contracts_name_declared_actions_once() {
+    assert_eq!(
+        compile_error("actions: a\nrequest for b { resource: any }\npolicy p for a { allow }"),
+        Code::UndeclaredAction
+    );
+    assert_eq!(
+        compile_error(
+            "actions: a\nrequest for a { resource: any }\nrequest for a { context: any }\npolicy p for a { allow }"
+        ),
+        Code::DuplicateDefinition
+    );
+    assert_eq!(
+        compile_error("actions: a\ndata for a { rows: any }\npolicy p for a { allow }"),
+        Code::InvalidOutput
+    );
+    assert_eq!(
+        compile_error("actions: a\nrequest for a { headers: any }\npolicy p for a { allow }"),
+        Code::UnknownField
+    );
+}
