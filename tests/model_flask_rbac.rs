@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 mod common;
 
-use common::{depth, exact_numbers};
+use common::{case_file, cases_with_data, depth, exact_numbers};
 
 // ================================================================ the model
 
@@ -769,22 +769,10 @@ fn bundle_agrees_with_model_on_generated_requests() {
 
 // ====================================================== the model's own check
 
-fn case_file(name: &str) -> Value {
-    let path = format!("{}/tests/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
 /// Runs the model over one case file; returns the cases it disagrees with.
 fn model_against(file: &Value, require_valid: bool) -> Vec<String> {
     let mut out = Vec::new();
-    let file_data = file.get("data").cloned().unwrap_or_else(|| json!({}));
-    for case in file["cases"].as_array().unwrap() {
-        let mut data = file_data.clone();
-        if let Some(Value::Object(own)) = case.get("data") {
-            for (k, v) in own {
-                data[k] = v.clone();
-            }
-        }
+    for (case, data) in cases_with_data(file) {
         let want = decide(&case["request"], &data);
         let expect = &case["expect"];
         let decision = expect["decision"].as_str().unwrap();

@@ -32,3 +32,33 @@ pub fn depth(v: &Value) -> usize {
         _ => 0,
     }
 }
+
+/// A case file of this repository (`tests/<name>`), as JSON.
+#[allow(dead_code, reason = "not every model reads case files this way")]
+pub fn case_file(name: &str) -> Value {
+    let path = format!("{}/tests/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// The cases of a case file with the data each is decided with: the file's
+/// data with the case's own merged over it, key by key (CASES.md).
+#[allow(dead_code, reason = "not every model reads case files this way")]
+pub fn cases_with_data(file: &Value) -> Vec<(&Value, Value)> {
+    let file_data = file
+        .get("data")
+        .cloned()
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    let cases = file["cases"].as_array().unwrap();
+    cases
+        .iter()
+        .map(|case| {
+            let mut data = file_data.clone();
+            if let Some(Value::Object(own)) = case.get("data") {
+                for (k, v) in own {
+                    data[k] = v.clone();
+                }
+            }
+            (case, data)
+        })
+        .collect()
+}
