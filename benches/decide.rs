@@ -12,7 +12,8 @@
 )]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use portcullis::{cases, PolicySet, Request};
+use portcullis::unstable::cases;
+use portcullis::{PolicySet, Request};
 use std::path::PathBuf;
 
 fn root() -> PathBuf {

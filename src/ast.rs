@@ -8,42 +8,7 @@
 
 use std::fmt;
 
-/// A byte range in one source file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Span {
-    /// Offset of the first byte.
-    pub start: usize,
-    /// Offset one past the last byte.
-    pub end: usize,
-}
-
-impl Span {
-    /// The range `start..end`.
-    pub fn new(start: usize, end: usize) -> Self {
-        Span { start, end }
-    }
-
-    /// The smallest span covering both.
-    pub fn to(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
-    }
-
-    /// Length in bytes.
-    pub fn len(self) -> usize {
-        self.end.saturating_sub(self.start)
-    }
-
-    /// Whether the span is empty.
-    pub fn is_empty(self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl From<Span> for miette::SourceSpan {
-    fn from(span: Span) -> Self {
-        miette::SourceSpan::new(span.start.into(), span.len())
-    }
-}
+pub use crate::source::Span;
 
 /// A name as written, with where it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -545,6 +510,7 @@ impl Quantifier {
 // ---------------------------------------------------------------- walking
 
 /// Calls `f` on every expression in the file, outermost first.
+#[cfg(feature = "tools")]
 pub(crate) fn for_each_expr<'a>(file: &'a File, f: &mut impl FnMut(&'a Expr)) {
     for item in &file.items {
         match item {
@@ -561,6 +527,7 @@ pub(crate) fn for_each_expr<'a>(file: &'a File, f: &mut impl FnMut(&'a Expr)) {
 }
 
 /// Calls `f` on every expression of a statement, outermost first.
+#[cfg(feature = "tools")]
 pub(crate) fn walk_stmt<'a>(stmt: &'a Stmt, f: &mut impl FnMut(&'a Expr)) {
     match stmt {
         Stmt::Let { value, .. } | Stmt::Claims { value, .. } => walk(value, f),
@@ -573,6 +540,7 @@ pub(crate) fn walk_stmt<'a>(stmt: &'a Stmt, f: &mut impl FnMut(&'a Expr)) {
 }
 
 /// Calls `f` on `e` and every expression inside it, outermost first.
+#[cfg(feature = "tools")]
 pub(crate) fn walk<'a>(e: &'a Expr, f: &mut impl FnMut(&'a Expr)) {
     f(e);
     for child in children(e) {
@@ -581,6 +549,7 @@ pub(crate) fn walk<'a>(e: &'a Expr, f: &mut impl FnMut(&'a Expr)) {
 }
 
 /// The expressions directly inside `e`.
+#[cfg(feature = "tools")]
 pub(crate) fn children(e: &Expr) -> Vec<&Expr> {
     match &e.kind {
         ExprKind::Null

@@ -39,31 +39,36 @@
 //! assert_eq!(&*decision.reason, "only the owner may update this document");
 //! ```
 //!
-//! The pipeline is one module per stage: `syntax` (text to AST), `check`
-//! (types), `lower` (AST to IR), `eval` (decisions), with `diagnostics`
-//! for every error a policy author sees. See `docs/language.md` for the
+//! The pipeline is one folder per stage, data flowing one way:
+//! `syntax` (text to AST) → `load` (files, imports, layers) → `lower` (AST
+//! to the IR in `ir`, names resolved and types checked) → `eval`
+//! (decisions). The tools above them (lint, fmt, the case runner, output)
+//! and the CLI are not part of the stable API: they sit behind the `tools`
+//! and `cli` features and in [`unstable`]. See `docs/language.md` for the
 //! language and `docs/architecture.md` for the code map.
+//!
+//! Features: `cli` (default) builds the `portcullis` command and turns on
+//! `tools`; `tools` adds the linter, formatter, case runner and report
+//! renderers. With `default-features = false` the library compiles neither
+//! clap nor miette's graphical renderer.
 
-pub mod ast;
-mod bundle;
-pub mod cases;
-mod check;
-mod cost;
-pub mod diagnostics;
+mod ast;
+mod diagnostics;
 mod eval;
-pub mod fmt;
-mod index;
 mod ir;
-mod lex;
 mod limits;
-pub mod lint;
+mod load;
 mod lower;
-pub mod output;
+mod policy;
 mod request;
-mod resolve;
-pub mod syntax;
+mod source;
+mod syntax;
 mod value;
 
+#[cfg(feature = "tools")]
+mod tools;
+
+#[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod cli;
 
@@ -74,184 +79,47 @@ pub use diagnostics::{Code, Finding, PolicyError, Severity};
 pub use eval::secret_comparisons;
 pub use eval::{DecidingStatement, Decision, EvalError};
 pub use limits::Limits;
+pub use load::{read_policy, FolderResolver, ImportError, ImportResolver, ResolvedImport};
+pub use policy::PolicySet;
 pub use request::{Data, Request, RequestBuilder, RequestError};
-pub use resolve::{read_policy, FolderResolver, ImportError, ImportResolver, ResolvedImport};
+pub use source::{Source, Span};
 pub use value::{Record, Value};
 
-use std::path::Path;
-use std::sync::Arc;
-
-/// A compiled policy set: parse, check and lower happen once, here; every
-/// decision afterwards runs the IR.
-#[derive(Debug)]
-pub struct PolicySet {
-    program: ir::Program,
-    limits: Limits,
-    warnings: Vec<Finding>,
-    /// Tells this set apart from every other compiled in the process, so
-    /// that data validated for it is known to be (see [`PolicySet::load_data`]).
-    id: u64,
-}
-
-/// The next [`PolicySet::id`].
-static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
-impl PolicySet {
-    /// Loads and compiles a policy file and everything it imports. Imports
-    /// resolve inside the file's folder ([`FolderResolver`]); the file and
-    /// every import must be a `.pcl` file.
-    pub fn from_file(path: impl AsRef<Path>) -> Result<PolicySet, PolicyError> {
-        PolicySet::from_file_with(path, Limits::default())
+/// What the CLI and editor tooling use: the AST, the parser, the linter,
+/// the formatter, the case runner and the report renderers. Not covered by
+/// semver; an embedder needs none of it.
+#[doc(hidden)]
+pub mod unstable {
+    /// The abstract syntax tree.
+    pub mod ast {
+        pub use crate::ast::*;
     }
-
-    /// Like [`PolicySet::from_file`], with explicit limits.
-    pub fn from_file_with(
-        path: impl AsRef<Path>,
-        limits: Limits,
-    ) -> Result<PolicySet, PolicyError> {
-        let (units, findings) = bundle::load_file(path.as_ref(), &limits);
-        PolicySet::compile(units, findings, limits)
+    /// Policy text to AST.
+    pub mod syntax {
+        pub use crate::syntax::*;
     }
-
-    /// Compiles policy text. It has no import resolver: an `import` is an
-    /// error (`PCL209`); see [`PolicySet::from_source_with`].
-    pub fn from_source(text: &str) -> Result<PolicySet, PolicyError> {
-        PolicySet::compile_text("<policy>", text, None, Limits::default())
+    /// The code registry and findings.
+    pub mod diagnostics {
+        pub use crate::diagnostics::*;
     }
-
-    /// Compiles policy text whose imports `resolver` finds.
-    pub fn from_source_with(
-        text: &str,
-        resolver: &dyn ImportResolver,
-    ) -> Result<PolicySet, PolicyError> {
-        PolicySet::compile_text("<policy>", text, Some(resolver), Limits::default())
+    /// `portcullis check`: the linter.
+    #[cfg(feature = "tools")]
+    pub mod lint {
+        pub use crate::tools::lint::*;
     }
-
-    /// Compiles policy text named `name` (used in diagnostics), resolving
-    /// imports inside `base_dir` (a [`FolderResolver`] on that folder).
-    pub fn from_named_source(
-        name: &str,
-        text: &str,
-        base_dir: &Path,
-        limits: Limits,
-    ) -> Result<PolicySet, PolicyError> {
-        let resolver = FolderResolver::new(base_dir);
-        PolicySet::compile_text(name, text, Some(&resolver), limits)
+    /// `portcullis fmt`: the formatter.
+    #[cfg(feature = "tools")]
+    pub mod fmt {
+        pub use crate::tools::fmt::*;
     }
-
-    /// Compiles policy text named `name` with explicit limits, its imports
-    /// found by `resolver` (none: an import is an error).
-    pub fn from_named_source_with(
-        name: &str,
-        text: &str,
-        resolver: Option<&dyn ImportResolver>,
-        limits: Limits,
-    ) -> Result<PolicySet, PolicyError> {
-        PolicySet::compile_text(name, text, resolver, limits)
+    /// `portcullis test`: conformance case files.
+    #[cfg(feature = "tools")]
+    pub mod cases {
+        pub use crate::tools::cases::*;
     }
-
-    fn compile_text(
-        name: &str,
-        text: &str,
-        resolver: Option<&dyn ImportResolver>,
-        limits: Limits,
-    ) -> Result<PolicySet, PolicyError> {
-        let (units, findings) = bundle::load_str(name, text, resolver, &limits);
-        PolicySet::compile(units, findings, limits)
-    }
-
-    fn compile(
-        units: Vec<lower::Unit>,
-        mut findings: Vec<Finding>,
-        limits: Limits,
-    ) -> Result<PolicySet, PolicyError> {
-        let failed_to_load = findings.iter().any(|f| f.severity == Severity::Error);
-        let (program, more) = lower::lower(&units, &limits);
-        findings.extend(more);
-        match program {
-            Some(program) if !failed_to_load => Ok(PolicySet {
-                program,
-                limits,
-                warnings: findings,
-                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            }),
-            _ => Err(PolicyError { findings }),
-        }
-    }
-
-    /// Decides a request. Never fails: errors deny, with the error as reason.
-    ///
-    /// Data from [`PolicySet::load_data`] or [`PolicySet::check_data`] of
-    /// this set is used as it is; any other data is first validated against
-    /// the declared `data` shape, on every decision.
-    pub fn decide(&self, request: &Request, data: &Data) -> Decision {
-        let checked = data.checked_for == Some(self.id);
-        eval::decide(&self.program, request, &data.root, checked, &self.limits)
-    }
-
-    /// Reads data from JSON and validates it against this set's `data`
-    /// shape, once: decisions with the returned data skip that check.
-    pub fn load_data(&self, json: &serde_json::Value) -> Result<Data, RequestError> {
-        self.check_data(Data::from_json(json)?)
-    }
-
-    /// Validates data built otherwise (for example with [`Data::with`])
-    /// against this set's `data` shape, as [`PolicySet::load_data`] does.
-    pub fn check_data(&self, mut data: Data) -> Result<Data, RequestError> {
-        eval::validate_data(&self.program, &data.root, &mut 0)?;
-        data.checked_for = Some(self.id);
-        Ok(data)
-    }
-
-    /// Decides a request given as JSON text: the whole path an application
-    /// pays. A request that cannot be read is denied with the error as reason.
-    pub fn decide_json(&self, request: &str, data: &Data) -> Decision {
-        match Request::from_json_str(request) {
-            Ok(r) => self.decide(&r, data),
-            Err(e) => Decision {
-                outcome: Outcome::Deny,
-                reason: format!("invalid request: {e}").into(),
-                statements: Arc::from([]),
-                filters: None,
-                principal: None,
-                claims: None,
-                error: Some(EvalError {
-                    code: e.code,
-                    message: e.to_string(),
-                    span: None,
-                }),
-                cost: 0,
-            },
-        }
-    }
-
-    /// Checks a request and data against the shapes the policy declares.
-    /// Data loaded or checked for this set is not checked again.
-    pub fn validate(&self, request: &Request, data: &Data) -> Result<(), RequestError> {
-        if data.checked_for == Some(self.id) {
-            eval::validate_request(&self.program, request, &mut 0)
-        } else {
-            eval::validate(&self.program, request, &data.root)
-        }
-    }
-
-    /// Checks a request alone against the declared request shape.
-    pub(crate) fn validate_request(&self, request: &Request) -> Result<(), RequestError> {
-        eval::validate_request(&self.program, request, &mut 0)
-    }
-
-    /// Warnings found while compiling (for example an uncovered action).
-    pub fn warnings(&self) -> &[Finding] {
-        &self.warnings
-    }
-
-    /// The declared action names.
-    pub fn actions(&self) -> impl Iterator<Item = &str> {
-        self.program.action_info.iter().map(|a| a.name.as_ref())
-    }
-
-    /// The limits this policy set was compiled with.
-    pub fn limits(&self) -> &Limits {
-        &self.limits
+    /// Reports: human, JSON, SARIF, GitHub annotations.
+    #[cfg(feature = "tools")]
+    pub mod output {
+        pub use crate::tools::output::*;
     }
 }

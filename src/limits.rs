@@ -3,6 +3,18 @@
 //! Invariant: each limit ends in a clear error (a diagnostic at load, a
 //! denying decision at evaluation), never a crash or unbounded work.
 
+/// The deepest nesting of brackets the parser accepts by default; deeper
+/// input is a syntax error rather than a stack overflow.
+pub const MAX_NESTING: usize = 256;
+
+/// The deepest expression tree the parser builds by default; deeper input
+/// is a syntax error, so no later stage can recurse without bound.
+pub const MAX_EXPR_DEPTH: usize = 512;
+
+/// Parameters of one rule: a rule call's arguments live in a fixed-size
+/// array on the evaluator's stack.
+pub(crate) const MAX_PARAMS: usize = 8;
+
 /// Bounds on what loading and deciding may consume.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -30,8 +42,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_nesting: crate::syntax::MAX_NESTING,
-            max_expr_depth: crate::syntax::MAX_EXPR_DEPTH,
+            max_nesting: MAX_NESTING,
+            max_expr_depth: MAX_EXPR_DEPTH,
             max_policy_nodes: 2_000_000,
             max_regex_size: 1 << 20,
             max_eval_steps: 10_000_000,

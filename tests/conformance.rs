@@ -9,7 +9,7 @@
     reason = "integration tests fail loudly"
 )]
 
-use portcullis::cases::{self, Options};
+use portcullis::unstable::cases::{self, Options};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

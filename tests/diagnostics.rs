@@ -14,9 +14,9 @@
     reason = "a test fails by panicking"
 )]
 
-use portcullis::diagnostics::Code;
-use portcullis::lint::{check_paths, Options};
-use portcullis::output::{render, Format};
+use portcullis::unstable::diagnostics::Code;
+use portcullis::unstable::lint::{check_paths, Options};
+use portcullis::unstable::output::{render, Format};
 use std::path::{Path, PathBuf};
 
 const DIR: &str = "tests/diagnostics";

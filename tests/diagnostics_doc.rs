@@ -17,7 +17,7 @@
 //!
 //! How an example is run depends on the section's code:
 //!
-//! - PCL1xx-PCL3xx: `portcullis::lint` checks the policy with default
+//! - PCL1xx-PCL3xx: `portcullis::unstable::lint` checks the policy with default
 //!   options; the bad one must report the code, the fixed one nothing;
 //! - PCL4xx: `Request::from_json_str` must reject the bad request with the
 //!   code and accept the fixed one;
@@ -39,8 +39,8 @@
     reason = "integration tests fail loudly"
 )]
 
-use portcullis::lint::{self, Options, Report};
-use portcullis::output::{self, Format};
+use portcullis::unstable::lint::{self, Options, Report};
+use portcullis::unstable::output::{self, Format};
 use portcullis::{Code, Data, Limits, PolicySet, Request};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -11,9 +11,9 @@
     reason = "integration tests fail loudly"
 )]
 
-use portcullis::diagnostics::escape_controls;
-use portcullis::lint::{check_source, Options};
-use portcullis::output::{human_finding, render, Format};
+use portcullis::unstable::diagnostics::escape_controls;
+use portcullis::unstable::lint::{check_source, Options};
+use portcullis::unstable::output::{human_finding, render, Format};
 use std::process::Command;
 
 /// Clears the screen, sets the window title (ended by a bell), turns text

@@ -9,7 +9,7 @@
     reason = "integration tests fail loudly"
 )]
 
-use portcullis::fmt::format_source;
+use portcullis::unstable::fmt::format_source;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -37,7 +37,7 @@ fn every_policy_in_the_repository_formats_idempotently() {
     let mut formatted = 0;
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
-        if portcullis::syntax::parse(&text).is_err() {
+        if portcullis::unstable::syntax::parse(&text).is_err() {
             assert!(format_source("f", &text).is_err(), "{}", file.display());
             continue;
         }

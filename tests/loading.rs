@@ -11,8 +11,8 @@
     reason = "integration tests fail loudly"
 )]
 
-use portcullis::lint::{check_paths, Options};
-use portcullis::output::{render, Format};
+use portcullis::unstable::lint::{check_paths, Options};
+use portcullis::unstable::output::{render, Format};
 use portcullis::{
     Code, Data, FolderResolver, ImportError, ImportResolver, Limits, Outcome, PolicyError,
     PolicySet, Request, ResolvedImport,
@@ -51,7 +51,7 @@ fn the_error(result: Result<PolicySet, PolicyError>) -> (Code, String, String) {
     let first = err.errors().next().unwrap().clone();
     let shown = format!(
         "{}\n{}\n{}",
-        portcullis::output::human_finding(&first, false),
+        portcullis::unstable::output::human_finding(&first, false),
         err.summary(),
         err
     );

@@ -27,7 +27,7 @@ fn calls(text: &str) -> usize {
     let _reset = Reset;
     let gives_up = |limit: usize| {
         pest::set_call_limit(NonZeroUsize::new(limit));
-        let result = portcullis::syntax::parse(text);
+        let result = portcullis::unstable::syntax::parse(text);
         matches!(result, Err(e) if e.iter().any(|f| f.message.contains("too tangled")))
     };
     let (mut low, mut high) = (1usize, 1usize);

@@ -387,8 +387,8 @@ proptest! {
 
     #[test]
     fn check_reports_instead_of_panicking(src in prop_oneof![policy(), token_soup(), "\\PC{0,200}"]) {
-        let options = portcullis::lint::Options::default();
-        let report = portcullis::lint::check_source("p.pcl", &src, &options);
+        let options = portcullis::unstable::lint::Options::default();
+        let report = portcullis::unstable::lint::check_source("p.pcl", &src, &options);
         // Text the library refuses is never reported clean by `check`.
         if PolicySet::from_source(&src).is_err() {
             prop_assert!(report.errors() > 0, "check passed text the library refuses");
@@ -399,13 +399,13 @@ proptest! {
     fn formatting_keeps_meaning_and_is_idempotent(src in prop_oneof![policy(), token_soup()]) {
         // `format_source` itself refuses output that parses differently
         // or loses a comment, so success means the meaning was kept.
-        match portcullis::fmt::format_source("p.pcl", &src) {
+        match portcullis::unstable::fmt::format_source("p.pcl", &src) {
             Ok(once) => {
-                let twice = portcullis::fmt::format_source("p.pcl", &once).ok();
+                let twice = portcullis::unstable::fmt::format_source("p.pcl", &once).ok();
                 prop_assert_eq!(twice, Some(once));
             }
             Err(e) => prop_assert!(
-                portcullis::syntax::parse(&src).is_err(),
+                portcullis::unstable::syntax::parse(&src).is_err(),
                 "text that parses was refused: {}", e.summary()
             ),
         }

@@ -10,8 +10,8 @@
 
 use crate::ast::{File, Span};
 use crate::diagnostics::{Code, Finding, PolicyError, Source};
-use crate::lex::{lex, Kind, Token};
 use crate::syntax;
+use crate::syntax::lex::{lex, Kind, Token};
 
 /// Spaces per indentation level.
 const INDENT: usize = 2;
@@ -79,7 +79,7 @@ fn without_spans(file: &File) -> String {
 }
 
 fn comment_texts(text: &str) -> Vec<&str> {
-    crate::lex::comments(text)
+    crate::syntax::lex::comments(text)
         .into_iter()
         .map(|(_, c)| c.trim_end())
         .collect()

@@ -53,6 +53,10 @@ pub(crate) struct Token<'t> {
     /// Byte offset of the token in the text.
     pub start: usize,
     /// Line breaks between the previous token and this one.
+    #[cfg_attr(
+        not(feature = "tools"),
+        expect(dead_code, reason = "read by the formatter")
+    )]
     pub breaks: usize,
 }
 

@@ -11,11 +11,19 @@
 use crate::ast::{Item, Span};
 use crate::diagnostics::{Code, Finding, Source};
 use crate::limits::Limits;
-use crate::lower::Unit;
-use crate::resolve::{self, FolderResolver, ImportError, ImportResolver};
+
+pub(crate) mod resolve;
+
 use crate::syntax;
+pub use resolve::{read_policy, FolderResolver, ImportError, ImportResolver, ResolvedImport};
 use std::collections::HashSet;
 use std::path::Path;
+
+/// One parsed file of a policy set.
+pub(crate) struct Unit {
+    pub source: Source,
+    pub file: crate::ast::File,
+}
 
 /// Loads the file at `path` and, depth first, everything it imports;
 /// imports resolve inside the file's folder.

@@ -11,9 +11,9 @@ use crate::ast::{
     children, for_each_expr, walk_stmt, ActionClass, BinOp, Expr, ExprKind, File, Item, Outcome,
     PolicyDecl, PrincipalValue, Span, Stmt,
 };
-use crate::bundle;
 use crate::diagnostics::{Code, Finding, Severity, Source};
 use crate::limits::Limits;
+use crate::load as bundle;
 use crate::lower::{self, Unit};
 use crate::value::glob_match;
 use std::collections::{HashMap, HashSet};
@@ -160,7 +160,7 @@ pub fn check_paths(paths: &[PathBuf], options: &Options) -> Result<Report, Strin
 /// Checks policy text held in memory, named `name`; imports resolve
 /// inside the current folder.
 pub fn check_source(name: &str, text: &str, options: &Options) -> Report {
-    let resolver = crate::resolve::FolderResolver::new(".");
+    let resolver = crate::load::resolve::FolderResolver::new(".");
     let load = Load::new(
         bundle::load_str(name, text, Some(&resolver), &options.limits),
         &options.limits,
@@ -361,7 +361,7 @@ fn pragmas_of(source: &Source, anchors: &[Span]) -> (Vec<Pragma>, Vec<Finding>) 
     let text: &str = &source.text;
     let mut pragmas = Vec::new();
     let mut problems = Vec::new();
-    for (start, comment) in crate::lex::comments(text) {
+    for (start, comment) in crate::syntax::lex::comments(text) {
         let body = comment.trim_start_matches('/').trim();
         let Some(rest) = body.strip_prefix(PRAGMA_PREFIX) else {
             continue;

@@ -13,6 +13,8 @@ use crate::value::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub(crate) mod index;
+
 /// An interned name.
 pub(crate) type Name = Arc<str>;
 
@@ -48,7 +50,7 @@ pub(crate) struct Program {
     pub statements: Vec<StatementMeta>,
     /// Per statement id, what a decision it makes reports: built once so
     /// that deciding shares it instead of allocating.
-    pub deciding: Vec<Arc<[crate::eval::DecidingStatement]>>,
+    pub deciding: Vec<Arc<[DecidingStatement]>>,
     /// Slots a decision needs (parameters, quantifier variables).
     pub slot_count: usize,
     /// Declared request shape, checked before deciding.
@@ -90,7 +92,7 @@ pub(crate) struct Block {
     pub statements: Vec<Statement>,
     /// Statements keyed by the constant their condition first compares a
     /// request path with (`index.rs`); `None` for small blocks.
-    pub index: Option<crate::index::StatementIndex>,
+    pub index: Option<index::StatementIndex>,
 }
 
 #[derive(Debug)]
@@ -326,4 +328,17 @@ pub(crate) enum ShapeBase {
     /// Named fields (name, may be absent, shape), and the shape of every
     /// other field (`*: T`), if given.
     Record(Vec<(Name, bool, Shape)>, Option<Box<Shape>>),
+}
+
+/// A statement that determined a decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecidingStatement {
+    /// `policy.label`, or `policy#n` for the n-th unlabelled statement.
+    pub id: Arc<str>,
+    /// The file it is written in.
+    pub file: Arc<str>,
+    /// Its 1-based line.
+    pub line: usize,
+    /// Its byte span in the file.
+    pub span: Span,
 }

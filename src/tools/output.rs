@@ -7,7 +7,7 @@
 //! in `docs/diagnostics.md` and only grow.
 
 use crate::diagnostics::{escape_controls, Code, Finding, Severity};
-use crate::lint::Report;
+use crate::tools::lint::Report;
 use serde_json::{json, Value as Json};
 use std::fmt;
 
@@ -339,9 +339,12 @@ mod tests {
 
     #[test]
     fn colour_is_escape_codes_and_plain_has_none() {
-        let options = crate::lint::Options::default();
-        let report =
-            crate::lint::check_source("t.pcl", "actions: read\nrule spare = true\n", &options);
+        let options = crate::tools::lint::Options::default();
+        let report = crate::tools::lint::check_source(
+            "t.pcl",
+            "actions: read\nrule spare = true\n",
+            &options,
+        );
         assert!(report.findings.len() >= 2);
         assert!(render(&report, Format::Human { color: true }).contains('\u{1b}'));
         assert!(!render(&report, Format::Human { color: false }).contains('\u{1b}'));

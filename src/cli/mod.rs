@@ -2,9 +2,10 @@
 //! [`ExitStatus`]; nothing here decides anything itself.
 
 use crate::diagnostics::escape_controls;
-use crate::lint::{self, Level};
-use crate::output::{self, Format};
-use crate::{cases, Data, PolicyError, PolicySet, Request};
+use crate::tools::cases;
+use crate::tools::lint::{self, Level};
+use crate::tools::output::{self, Format};
+use crate::{Data, PolicyError, PolicySet, Request};
 use clap::{Parser, Subcommand};
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -381,7 +382,7 @@ pub fn fmt(paths: &[PathBuf], check: bool, out: &mut dyn Write, err: &mut dyn Wr
         // The bounded reader of imports, and only `.pcl` files: a file of
         // another kind is not read, so its text never shows in an error.
         let text = if file.extension().is_some_and(|e| e == "pcl") {
-            crate::read_policy(file, &crate::Limits::default())
+            crate::load::read_policy(file, &crate::Limits::default())
         } else {
             Err(crate::ImportError::new("not a policy file", ""))
         };
@@ -393,7 +394,7 @@ pub fn fmt(paths: &[PathBuf], check: bool, out: &mut dyn Write, err: &mut dyn Wr
                 continue;
             }
         };
-        let formatted = match crate::fmt::format_source(&name, &text) {
+        let formatted = match crate::tools::fmt::format_source(&name, &text) {
             Ok(formatted) => formatted,
             Err(e) => {
                 let _ = write!(err, "{}", render_policy_error(&e));
@@ -462,7 +463,7 @@ fn fmt_stdin(out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
         let _ = writeln!(err, "error: cannot read standard input: {e}");
         return ExitStatus::Unusable;
     }
-    match crate::fmt::format_source("<stdin>", &text) {
+    match crate::tools::fmt::format_source("<stdin>", &text) {
         Ok(formatted) => {
             let _ = write!(out, "{formatted}");
             ExitStatus::Success

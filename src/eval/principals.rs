@@ -1,0 +1,426 @@
+//! Principals: `matches` against literals, descriptors in data, OR lists and
+//! AND tuples, and the kind comparisons a policy declares.
+
+use super::*;
+
+impl<'a> Evaluator<'a> {
+    /// Matches a subject against a descriptor expression. Descriptors
+    /// written in the policy are walked in place, without building values;
+    /// anything else is evaluated and matched as data.
+    pub(super) fn matches_expr(&mut self, subject: &Val<'a>, e: &'a Expr) -> R<bool> {
+        self.enter(e)?;
+        let hit = self.matches_node(subject, e);
+        self.depth -= 1;
+        hit
+    }
+
+    pub(super) fn matches_node(&mut self, subject: &Val<'a>, e: &'a Expr) -> R<bool> {
+        match e {
+            Expr::List(items) => {
+                for item in items.iter() {
+                    let hit = match item {
+                        Expr::Tuple(members) | Expr::List(members) => {
+                            self.tuple_expr(subject, members)?
+                        }
+                        other => self.matches_expr(subject, other)?,
+                    };
+                    if hit {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            Expr::Tuple(members) => self.tuple_expr(subject, members),
+            Expr::Principal(kind, value) => {
+                let v = self.eval(value)?;
+                self.kind_test(subject, *kind, &v, span_of(e))
+            }
+            Expr::If(c, a, b, _) => {
+                if self.truth(c, "the condition of `if`")? {
+                    self.matches_expr(subject, a)
+                } else {
+                    self.matches_expr(subject, b)
+                }
+            }
+            Expr::Match(s, arms, default) => {
+                let v = self.eval(s)?;
+                match select_arm(&v, arms, default) {
+                    Some(x) => self.matches_expr(subject, x),
+                    None => Ok(false),
+                }
+            }
+            Expr::Call(rule, args) => {
+                let subject = subject.clone();
+                self.call(*rule, args, move |ev, body| ev.matches_expr(&subject, body))
+            }
+            Expr::Index(base, key, span) if matches!(**base, Expr::Record(_)) => {
+                let Expr::Record(fields) = &**base else {
+                    return Ok(false);
+                };
+                let k = self.eval(key)?;
+                let Some(k) = k.as_str() else {
+                    return Err(type_error(
+                        *span,
+                        format!("a record key must be a string, found {}", k.type_name()),
+                    ));
+                };
+                match fields.iter().find(|(name, _)| name.as_ref() == k) {
+                    Some((_, x)) => self.matches_expr(subject, x),
+                    None => Ok(false),
+                }
+            }
+            other => {
+                let v = self.eval(other)?;
+                self.matches_value(subject, &v, span_of(other))
+            }
+        }
+    }
+
+    /// An AND tuple written in the policy. Members are judged exactly as
+    /// the members of a tuple held as data (`tuple_member`), so a descriptor
+    /// means the same wherever it comes from.
+    pub(super) fn tuple_expr(&mut self, subject: &Val<'a>, members: &'a [Expr]) -> R<bool> {
+        if members.is_empty() {
+            return Ok(false);
+        }
+        let mut all = true;
+        let mut wide = false;
+        for m in members {
+            let hit = match m {
+                Expr::Principal(kind, value) => {
+                    wide |= self.is_tuple_wide(*kind);
+                    let v = self.eval(value)?;
+                    self.kind_test(subject, *kind, &v, span_of(m))?
+                }
+                other => {
+                    let v = self.eval(other)?;
+                    self.tuple_member(subject, &v, &mut wide, span_of(other))?
+                }
+            };
+            all &= hit;
+        }
+        Ok(if wide { !subject.is_null() } else { all })
+    }
+
+    pub(super) fn is_tuple_wide(&self, kind: u32) -> bool {
+        matches!(
+            self.program.kinds.get(kind as usize),
+            Some(Kind::Anyone { tuple_wide: true })
+        )
+    }
+
+    /// Matches a descriptor value: a string is one principal, a list is an
+    /// OR list whose nested lists are AND tuples, null matches nobody.
+    pub(super) fn matches_value(&mut self, subject: &Val<'a>, v: &Val<'a>, span: Span) -> R<bool> {
+        match v {
+            Val::Null => Ok(false),
+            Val::Principal(p) => self.kind_test(subject, p.kind, &p.value, span),
+            Val::Tuple(members) => self.tuple_value(subject, &ListView::Owned(members), span),
+            // `text matches re"..."`: the whole text matches the pattern.
+            Val::Pattern(id) => {
+                if subject.is_null() {
+                    return Ok(false);
+                }
+                let Some(text) = subject.as_str() else {
+                    return Err(type_error(
+                        span,
+                        format!("a pattern matches text, found {}", subject.type_name()),
+                    ));
+                };
+                // Linear in the text for a compiled pattern.
+                self.charge_bytes(text.len(), span)?;
+                Ok(self
+                    .program
+                    .patterns
+                    .get(*id as usize)
+                    .is_some_and(|re| re.is_match(text)))
+            }
+            _ => {
+                if let Some(text) = v.as_str() {
+                    return self.text_test(subject, text, span);
+                }
+                let Some(items) = v.as_list() else {
+                    return Err(error(
+                        Code::MalformedDescriptor,
+                        span,
+                        format!(
+                            "a principal descriptor is a string or a list, found {}",
+                            v.type_name()
+                        ),
+                    ));
+                };
+                // The whole descriptor is checked before any item matches, so
+                // a malformed one refuses wherever the malformed item stands
+                // (matching stops at the first hit).
+                self.check_descriptor(&items, span)?;
+                for item in items.iter() {
+                    self.spend(span)?;
+                    let hit = match &item {
+                        Val::List(_) | Val::OwnedList(_) | Val::Tuple(_) => match item.as_list() {
+                            Some(members) => self.tuple_value(subject, &members, span)?,
+                            None => false,
+                        },
+                        Val::Null => false,
+                        Val::Principal(p) => self.kind_test(subject, p.kind, &p.value, span)?,
+                        other => match other.as_str() {
+                            Some(text) => self.text_test(subject, text, span)?,
+                            None => {
+                                return Err(error(
+                                    Code::MalformedDescriptor,
+                                    span,
+                                    format!(
+                                        "an OR list holds principals and tuples, found {}",
+                                        other.type_name()
+                                    ),
+                                ))
+                            }
+                        },
+                    };
+                    if hit {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    /// An OR list holds principals (text or values), nulls, and AND tuples
+    /// of principals and nulls; anything else, or deeper nesting, is
+    /// malformed (`PCL501`).
+    pub(super) fn check_descriptor(&mut self, items: &ListView<'_, 'a>, span: Span) -> R<()> {
+        let member_ok =
+            |v: &Val| matches!(v, Val::Null | Val::Principal(_)) || v.as_str().is_some();
+        for item in items.iter() {
+            self.spend(span)?;
+            let ok = match &item {
+                Val::List(_) | Val::OwnedList(_) | Val::Tuple(_) => {
+                    let members = item.as_list();
+                    let mut all = true;
+                    for m in members.iter().flat_map(|m| m.iter()) {
+                        self.spend(span)?;
+                        all &= member_ok(&m);
+                    }
+                    if !all {
+                        return Err(error(
+                            Code::MalformedDescriptor,
+                            span,
+                            "an AND tuple holds principals, found a nested list or another value"
+                                .to_string(),
+                        ));
+                    }
+                    true
+                }
+                other => member_ok(other),
+            };
+            if !ok {
+                return Err(error(
+                    Code::MalformedDescriptor,
+                    span,
+                    format!(
+                        "an OR list holds principals and tuples, found {}",
+                        item.type_name()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn tuple_value(
+        &mut self,
+        subject: &Val<'a>,
+        members: &ListView<'_, 'a>,
+        span: Span,
+    ) -> R<bool> {
+        if members.len() == 0 {
+            return Ok(false);
+        }
+        let mut all = true;
+        let mut wide = false;
+        for m in members.iter() {
+            self.spend(span)?;
+            all &= self.tuple_member(subject, &m, &mut wide, span)?;
+        }
+        Ok(if wide { !subject.is_null() } else { all })
+    }
+
+    /// One member of an AND tuple: a principal (value or `kind:value` text)
+    /// or null (matches nobody). Anything else, a nested list included, is a
+    /// malformed descriptor. Notes whether the member is a kind that makes
+    /// its whole tuple match any caller.
+    pub(super) fn tuple_member(
+        &mut self,
+        subject: &Val<'a>,
+        member: &Val<'a>,
+        wide: &mut bool,
+        span: Span,
+    ) -> R<bool> {
+        match member {
+            Val::Null => Ok(false),
+            Val::Principal(p) => {
+                *wide |= self.is_tuple_wide(p.kind);
+                self.kind_test(subject, p.kind, &p.value, span)
+            }
+            other => match other.as_str() {
+                Some(text) => {
+                    if let Some((kind, _)) = self.parse_principal(text) {
+                        *wide |= self.is_tuple_wide(kind);
+                    }
+                    self.text_test(subject, text, span)
+                }
+                None => Err(error(
+                    Code::MalformedDescriptor,
+                    span,
+                    format!("an AND tuple holds principals, found {}", other.type_name()),
+                )),
+            },
+        }
+    }
+
+    /// Splits `kind:value` (or a bare kind that takes no value).
+    pub(super) fn parse_principal<'t>(&self, text: &'t str) -> Option<(u32, &'t str)> {
+        let (kind, value) = match text.split_once(':') {
+            Some((k, v)) => (k, v),
+            None => (text, ""),
+        };
+        let id = self
+            .program
+            .kind_names
+            .iter()
+            .position(|k| k.as_ref() == kind)? as u32;
+        let anyone = matches!(
+            self.program.kinds.get(id as usize),
+            Some(Kind::Anyone { .. })
+        );
+        let has_colon = text.len() != kind.len();
+        match (anyone, has_colon) {
+            (true, false) => Some((id, "")),
+            // The value is everything after the colon, empty included: `role:`
+            // names the role `""` (an `as int` kind never matches it).
+            (false, true) => Some((id, value)),
+            _ => None,
+        }
+    }
+
+    pub(super) fn text_test(&mut self, subject: &Val<'a>, text: &str, span: Span) -> R<bool> {
+        self.charge_bytes(text.len(), span)?;
+        match self.parse_principal(text) {
+            Some((kind, value)) => self.kind_test(subject, kind, &Val::Str(value), span),
+            None => Ok(false),
+        }
+    }
+
+    /// Whether the caller is `kind:value`. The caller's field is compared
+    /// with the value as the kind declares (`ir::Compare`): exactly unless
+    /// the policy asked for `as int` or `as uuid`.
+    pub(super) fn kind_test(
+        &mut self,
+        subject: &Val<'a>,
+        kind: u32,
+        value: &Val<'_>,
+        span: Span,
+    ) -> R<bool> {
+        let Some(k) = self.program.kinds.get(kind as usize) else {
+            return Ok(false);
+        };
+        if subject.is_null() {
+            return Ok(false);
+        }
+        let read = |ev: &mut Self, path: &[ir::Name]| {
+            ev.walk(subject, path)?.ok_or_else(|| {
+                let mut dotted = String::new();
+                for seg in path {
+                    dotted.push('.');
+                    dotted.push_str(seg);
+                }
+                error(
+                    Code::AbsentField,
+                    span,
+                    format!("the caller has no field `{dotted}` to match a principal against"),
+                )
+            })
+        };
+        match k {
+            Kind::Anyone { .. } => Ok(true),
+            Kind::Equals(path, cmp) => {
+                let field = read(self, path)?;
+                let text = field.as_str().map_or(0, str::len) + value.as_str().map_or(0, str::len);
+                self.charge_bytes(text, span)?;
+                Ok(kind_eq(&field, value, *cmp))
+            }
+            Kind::Member(path, cmp) => {
+                let list = read(self, path)?;
+                if value.is_null() || list.as_list().is_none() {
+                    return Ok(false);
+                }
+                self.charge_bytes(value.as_str().map_or(0, str::len), span)?;
+                // The hash keys ids no finer than any `Compare` (digits by
+                // number, UUIDs in any case); every hit is confirmed exactly.
+                let cmp = *cmp;
+                let hit = self.lookups.contains(
+                    &list,
+                    value,
+                    Sem::Id,
+                    |a, b| kind_eq(a, b, cmp),
+                    &mut self.meter,
+                );
+                Self::paid(hit, span)
+            }
+        }
+    }
+
+    /// Follows a principal kind's field path from the subject, charged as
+    /// field reads.
+    /// Reads a path of fields of the caller, charged per field; `None`
+    /// when a field is absent (or a value on the way has no fields).
+    pub(super) fn walk(&mut self, subject: &Val<'a>, path: &[ir::Name]) -> R<Option<Val<'a>>> {
+        let mut cur = subject.clone();
+        for seg in path {
+            self.charge_lookup(&cur, seg, Span::default())?;
+            cur = match cur.field(seg) {
+                FieldRead::Present(v) => v,
+                _ => return Ok(None),
+            };
+        }
+        Ok(Some(cur))
+    }
+
+    // ------------------------------------------------------------ built-ins
+}
+
+/// Whether a caller's field equals a descriptor's value, as the kind
+/// compares them. Null matches nothing.
+/// - `Exact`: same type and equal (`val_eq`): the text `"07"` is not the
+///   role `"7"`, and a UUID in upper case is not the same UUID in lower case.
+/// - `Int` (`as int`): the caller's field is an integer and the value is that
+///   integer, or text of ASCII digits spelling it (`user:007` is user 7).
+/// - `Uuid` (`as uuid`): both are hyphenated UUIDs, equal ignoring case.
+pub(crate) fn kind_eq(field: &Val, value: &Val, cmp: ir::Compare) -> bool {
+    if field.is_null() || value.is_null() {
+        return false;
+    }
+    match cmp {
+        ir::Compare::Exact => val_eq(field, value),
+        ir::Compare::Int => {
+            let Val::Int(n) = field else { return false };
+            match value {
+                Val::Int(m) => n == m,
+                Val::Float(f) => int_float_cmp(*n, *f) == Some(std::cmp::Ordering::Equal),
+                other => match other.as_str() {
+                    Some(text) if !text.is_empty() && text.bytes().all(|c| c.is_ascii_digit()) => {
+                        let digits = text.trim_start_matches('0');
+                        let digits = if digits.is_empty() { "0" } else { digits };
+                        let mut buf = [0u8; 20];
+                        itoa_into(*n, &mut buf).is_some_and(|t| t == digits)
+                    }
+                    _ => false,
+                },
+            }
+        }
+        ir::Compare::Uuid => match (field.as_str(), value.as_str()) {
+            (Some(a), Some(b)) => is_uuid_text(a) && is_uuid_text(b) && a.eq_ignore_ascii_case(b),
+            _ => false,
+        },
+    }
+}

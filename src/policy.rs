@@ -1,0 +1,189 @@
+//! The compiled policy set: the facade's entry point. Loading, lowering and
+//! checking happen once, in the constructors; every decision afterwards
+//! runs the IR.
+
+use crate::diagnostics::{Finding, PolicyError, Severity};
+use crate::eval::{self, Decision, EvalError};
+use crate::limits::Limits;
+use crate::load::{self as bundle, FolderResolver, ImportResolver};
+use crate::lower;
+use crate::request::{Data, Request, RequestError};
+use crate::{ast::Outcome, ir};
+use std::path::Path;
+use std::sync::Arc;
+
+/// A compiled policy set: parse, check and lower happen once, here; every
+/// decision afterwards runs the IR.
+#[derive(Debug)]
+pub struct PolicySet {
+    pub(crate) program: ir::Program,
+    pub(crate) limits: Limits,
+    pub(crate) warnings: Vec<Finding>,
+    /// Tells this set apart from every other compiled in the process, so
+    /// that data validated for it is known to be (see [`PolicySet::load_data`]).
+    pub(crate) id: u64,
+}
+
+/// The next [`PolicySet::id`].
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl PolicySet {
+    /// Loads and compiles a policy file and everything it imports. Imports
+    /// resolve inside the file's folder ([`FolderResolver`]); the file and
+    /// every import must be a `.pcl` file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<PolicySet, PolicyError> {
+        PolicySet::from_file_with(path, Limits::default())
+    }
+
+    /// Like [`PolicySet::from_file`], with explicit limits.
+    pub fn from_file_with(
+        path: impl AsRef<Path>,
+        limits: Limits,
+    ) -> Result<PolicySet, PolicyError> {
+        let (units, findings) = bundle::load_file(path.as_ref(), &limits);
+        PolicySet::compile(units, findings, limits)
+    }
+
+    /// Compiles policy text. It has no import resolver: an `import` is an
+    /// error (`PCL209`); see [`PolicySet::from_source_with`].
+    pub fn from_source(text: &str) -> Result<PolicySet, PolicyError> {
+        PolicySet::compile_text("<policy>", text, None, Limits::default())
+    }
+
+    /// Compiles policy text whose imports `resolver` finds.
+    pub fn from_source_with(
+        text: &str,
+        resolver: &dyn ImportResolver,
+    ) -> Result<PolicySet, PolicyError> {
+        PolicySet::compile_text("<policy>", text, Some(resolver), Limits::default())
+    }
+
+    /// Compiles policy text named `name` (used in diagnostics), resolving
+    /// imports inside `base_dir` (a [`FolderResolver`] on that folder).
+    pub fn from_named_source(
+        name: &str,
+        text: &str,
+        base_dir: &Path,
+        limits: Limits,
+    ) -> Result<PolicySet, PolicyError> {
+        let resolver = FolderResolver::new(base_dir);
+        PolicySet::compile_text(name, text, Some(&resolver), limits)
+    }
+
+    /// Compiles policy text named `name` with explicit limits, its imports
+    /// found by `resolver` (none: an import is an error).
+    pub fn from_named_source_with(
+        name: &str,
+        text: &str,
+        resolver: Option<&dyn ImportResolver>,
+        limits: Limits,
+    ) -> Result<PolicySet, PolicyError> {
+        PolicySet::compile_text(name, text, resolver, limits)
+    }
+
+    fn compile_text(
+        name: &str,
+        text: &str,
+        resolver: Option<&dyn ImportResolver>,
+        limits: Limits,
+    ) -> Result<PolicySet, PolicyError> {
+        let (units, findings) = bundle::load_str(name, text, resolver, &limits);
+        PolicySet::compile(units, findings, limits)
+    }
+
+    fn compile(
+        units: Vec<lower::Unit>,
+        mut findings: Vec<Finding>,
+        limits: Limits,
+    ) -> Result<PolicySet, PolicyError> {
+        let failed_to_load = findings.iter().any(|f| f.severity == Severity::Error);
+        let (program, more) = lower::lower(&units, &limits);
+        findings.extend(more);
+        match program {
+            Some(program) if !failed_to_load => Ok(PolicySet {
+                program,
+                limits,
+                warnings: findings,
+                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            }),
+            _ => Err(PolicyError { findings }),
+        }
+    }
+
+    /// Decides a request. Never fails: errors deny, with the error as reason.
+    ///
+    /// Data from [`PolicySet::load_data`] or [`PolicySet::check_data`] of
+    /// this set is used as it is; any other data is first validated against
+    /// the declared `data` shape, on every decision.
+    pub fn decide(&self, request: &Request, data: &Data) -> Decision {
+        let checked = data.checked_for == Some(self.id);
+        eval::decide(&self.program, request, &data.root, checked, &self.limits)
+    }
+
+    /// Reads data from JSON and validates it against this set's `data`
+    /// shape, once: decisions with the returned data skip that check.
+    pub fn load_data(&self, json: &serde_json::Value) -> Result<Data, RequestError> {
+        self.check_data(Data::from_json(json)?)
+    }
+
+    /// Validates data built otherwise (for example with [`Data::with`])
+    /// against this set's `data` shape, as [`PolicySet::load_data`] does.
+    pub fn check_data(&self, mut data: Data) -> Result<Data, RequestError> {
+        eval::validate_data(&self.program, &data.root, &mut 0)?;
+        data.checked_for = Some(self.id);
+        Ok(data)
+    }
+
+    /// Decides a request given as JSON text: the whole path an application
+    /// pays. A request that cannot be read is denied with the error as reason.
+    pub fn decide_json(&self, request: &str, data: &Data) -> Decision {
+        match Request::from_json_str(request) {
+            Ok(r) => self.decide(&r, data),
+            Err(e) => Decision {
+                outcome: Outcome::Deny,
+                reason: format!("invalid request: {e}").into(),
+                statements: Arc::from([]),
+                filters: None,
+                principal: None,
+                claims: None,
+                error: Some(EvalError {
+                    code: e.code,
+                    message: e.to_string(),
+                    span: None,
+                }),
+                cost: 0,
+            },
+        }
+    }
+
+    /// Checks a request and data against the shapes the policy declares.
+    /// Data loaded or checked for this set is not checked again.
+    pub fn validate(&self, request: &Request, data: &Data) -> Result<(), RequestError> {
+        if data.checked_for == Some(self.id) {
+            eval::validate_request(&self.program, request, &mut 0)
+        } else {
+            eval::validate(&self.program, request, &data.root)
+        }
+    }
+
+    /// Checks a request alone against the declared request shape.
+    #[cfg(feature = "tools")]
+    pub(crate) fn validate_request(&self, request: &Request) -> Result<(), RequestError> {
+        eval::validate_request(&self.program, request, &mut 0)
+    }
+
+    /// Warnings found while compiling (for example an uncovered action).
+    pub fn warnings(&self) -> &[Finding] {
+        &self.warnings
+    }
+
+    /// The declared action names.
+    pub fn actions(&self) -> impl Iterator<Item = &str> {
+        self.program.action_info.iter().map(|a| a.name.as_ref())
+    }
+
+    /// The limits this policy set was compiled with.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+}
