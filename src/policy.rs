@@ -97,8 +97,9 @@ impl PolicySet {
         limits: Limits,
     ) -> Result<PolicySet, PolicyError> {
         let failed_to_load = findings.iter().any(|f| f.severity == Severity::Error);
-        let (program, more) = lower::lower(&units, &limits);
-        findings.extend(more);
+        let lowered = lower::lower(&units, &limits);
+        let program = lowered.program;
+        findings.extend(lowered.findings);
         match program {
             Some(program) if !failed_to_load => Ok(PolicySet {
                 program,

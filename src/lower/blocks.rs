@@ -154,7 +154,8 @@ impl<'u> Lowerer<'u> {
                     let id = self.lets.len() as u32;
                     self.lets.push(Some(e));
                     self.let_types.push(ty.clone());
-                    self.scope.push((name.name.clone(), Local::Let(id, ty)));
+                    self.scope
+                        .push((name.name.clone(), Local::Let(id, ty), name.span));
                 }
                 Stmt::Claims { token, value, span } => {
                     if !claims_allowed {
@@ -222,10 +223,12 @@ impl<'u> Lowerer<'u> {
                     });
                     let reason = d.reason.as_ref().map(|r| self.reason(r));
                     let when = d.when.as_ref().map(|w| {
+                        let before = self.findings.len();
                         let (e, ty) = self.expr(w);
                         if let Err(f) = types::condition(&ty, w.span, "a `when` condition") {
                             self.report(f);
                         }
+                        self.constant_condition(w.span, &e, before);
                         e
                     });
                     let outputs = match &d.with {

@@ -142,6 +142,9 @@ impl<'u> Lowerer<'u> {
                         .help("names are shared by every file of a policy set; rename one of them");
                 }
                 self.report(f);
+                // Reported as a duplicate; it is not also "never used".
+                let site = self.site(span);
+                self.resolved(span, Target::Const(site));
                 continue;
             }
             if ROOTS.contains(&name.name.as_str()) || Builtin::lookup(&name.name).is_some() {
@@ -295,7 +298,8 @@ impl<'u> Lowerer<'u> {
                     self.report(f);
                 }
                 self.reserved_local(p);
-                self.scope.push((p.name.clone(), Local::Var(slot, Ty::Any)));
+                self.scope
+                    .push((p.name.clone(), Local::Var(slot, Ty::Any), p.span));
             }
             self.repeated += 1;
             let (body, ty) = self.expr(&rule.body);

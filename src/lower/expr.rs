@@ -4,8 +4,11 @@ use super::*;
 
 impl<'u> Lowerer<'u> {
     pub(super) fn resolve_name(&mut self, id: &Ident) -> (Expr, Ty) {
-        if let Some(local) = self.scope.find(&id.name) {
-            return match local.clone() {
+        if let Some((local, def)) = self.scope.find(&id.name) {
+            let local = local.clone();
+            let def = self.site(def);
+            self.resolved(id.span, Target::Local(def));
+            return match local {
                 Local::Var(slot, ty) => (Expr::Var(slot), ty),
                 Local::Let(lid, ty) => (Expr::Let(lid), ty),
             };
@@ -19,16 +22,20 @@ impl<'u> Lowerer<'u> {
             _ => None,
         };
         if let Some((root, ty)) = root {
+            self.resolved(id.span, Target::Root);
             return (Expr::Root(root), ty);
         }
-        if let Some((global, _, _)) = self.globals.get(&id.name).copied() {
+        if let Some((global, unit, def)) = self.globals.get(&id.name).copied() {
+            let site = self.site_in(unit, def);
             return match global {
                 Global::Const(cid) => {
+                    self.resolved(id.span, Target::Const(site));
                     self.edge(Node::Const(cid), id.span);
                     let ty = self.let_types.get(cid as usize).cloned().unwrap_or(Ty::Any);
                     (Expr::Let(cid), ty)
                 }
                 Global::Rule(rid) => {
+                    self.resolved(id.span, Target::Rule(site));
                     let arity = self.rule_params.get(rid as usize).map_or(0, Vec::len);
                     if arity != 0 {
                         self.report(
@@ -53,6 +60,7 @@ impl<'u> Lowerer<'u> {
             };
         }
         if let Some(&kind) = self.kind_index.get(&id.name) {
+            self.resolved(id.span, Target::Kind);
             if matches!(self.kinds.get(kind as usize), Some(ir::Kind::Anyone { .. })) {
                 return (
                     Expr::Principal(kind, Box::new(Expr::Const(Value::Null))),
@@ -92,7 +100,8 @@ impl<'u> Lowerer<'u> {
     pub(super) fn bind(&mut self, name: &Ident, ty: Ty) -> Slot {
         self.reserved_local(name);
         let slot = self.new_slot();
-        self.scope.push((name.name.clone(), Local::Var(slot, ty)));
+        self.scope
+            .push((name.name.clone(), Local::Var(slot, ty), name.span));
         slot
     }
 
@@ -372,8 +381,10 @@ impl<'u> Lowerer<'u> {
                 )
             }
             ExprKind::If(c, a, b) => {
+                let before = self.findings.len();
                 let (cx, ct) = self.expr(c);
                 self.expect_cond(&ct, c.span, "the condition of `if`");
+                self.constant_condition(c.span, &cx, before);
                 let (ax, at) = self.expr(a);
                 let (bx, bt) = self.expr(b);
                 let ty = if types::same(&at, &bt) { at } else { Ty::Any };
@@ -528,7 +539,9 @@ impl<'u> Lowerer<'u> {
     }
 
     pub(super) fn call(&mut self, name: &Ident, args: &[ast::Expr], span: Span) -> (Expr, Ty) {
-        if let Some((Global::Rule(rid), _, _)) = self.globals.get(&name.name).copied() {
+        if let Some((Global::Rule(rid), unit, def)) = self.globals.get(&name.name).copied() {
+            let site = self.site_in(unit, def);
+            self.resolved(name.span, Target::Rule(site));
             let arity = self.rule_params.get(rid as usize).map_or(0, Vec::len);
             if arity != args.len() {
                 self.report(

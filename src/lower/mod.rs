@@ -21,11 +21,16 @@ mod actions;
 mod blocks;
 mod declare;
 mod expr;
+mod fold;
 mod recursion;
+mod resolution;
 mod shapes;
 pub(crate) mod types;
 
 use actions::*;
+#[cfg(feature = "tools")]
+pub(crate) use resolution::Site;
+pub(crate) use resolution::{Resolution, Target};
 use shapes::*;
 
 pub(crate) use crate::load::Unit;
@@ -42,7 +47,8 @@ enum Local {
 /// many lets must not make every name lookup a scan.
 #[derive(Default)]
 struct Scope {
-    entries: Vec<(String, Local)>,
+    /// Name, binding, and the span of the name where it is bound.
+    entries: Vec<(String, Local, Span)>,
     /// Positions in `entries` per name, innermost last.
     by_name: HashMap<String, Vec<usize>>,
 }
@@ -52,7 +58,7 @@ impl Scope {
         self.entries.len()
     }
 
-    fn push(&mut self, entry: (String, Local)) {
+    fn push(&mut self, entry: (String, Local, Span)) {
         self.by_name
             .entry(entry.0.clone())
             .or_default()
@@ -63,7 +69,7 @@ impl Scope {
     /// Drops the names pushed since `mark`.
     fn truncate(&mut self, mark: usize) {
         while self.entries.len() > mark {
-            let Some((name, _)) = self.entries.pop() else {
+            let Some((name, _, _)) = self.entries.pop() else {
                 break;
             };
             if let Some(positions) = self.by_name.get_mut(&name) {
@@ -75,15 +81,15 @@ impl Scope {
         }
     }
 
-    /// The innermost binding of `name`.
-    fn find(&self, name: &str) -> Option<&Local> {
+    /// The innermost binding of `name`, and where it is bound.
+    fn find(&self, name: &str) -> Option<(&Local, Span)> {
         let at = *self.by_name.get(name)?.last()?;
-        self.entries.get(at).map(|(_, l)| l)
+        self.entries.get(at).map(|(_, l, s)| (l, *s))
     }
 
     /// Names from the innermost out.
     fn names(&self) -> impl Iterator<Item = String> + '_ {
-        self.entries.iter().rev().map(|(n, _)| n.clone())
+        self.entries.iter().rev().map(|(n, _, _)| n.clone())
     }
 }
 
@@ -142,10 +148,37 @@ struct Lowerer<'u> {
     /// (unit, byte offset, line there): statements come in text order, so
     /// their lines are counted on from the last one, not from the start.
     line_cursor: (usize, usize, usize),
+    /// What names resolved to and which conditions are constant, for
+    /// tools; recorded only when `resolve` is set.
+    resolution: Resolution,
+    resolve: bool,
+}
+
+/// What lowering produced: the program (when there was no error), every
+/// finding, and what names resolved to.
+pub(crate) struct Lowered {
+    pub program: Option<Program>,
+    pub findings: Vec<Finding>,
+    #[cfg_attr(
+        not(feature = "tools"),
+        expect(dead_code, reason = "read by the linter")
+    )]
+    pub resolution: Resolution,
 }
 
 /// Lowers a set of files, lowest layer first, into a program.
-pub(crate) fn lower(units: &[Unit], limits: &Limits) -> (Option<Program>, Vec<Finding>) {
+pub(crate) fn lower(units: &[Unit], limits: &Limits) -> Lowered {
+    lower_with(units, limits, false)
+}
+
+/// Lowers as [`lower`] does, and also records what names resolved to and
+/// which conditions are constant, for the linter.
+#[cfg(feature = "tools")]
+pub(crate) fn lower_resolved(units: &[Unit], limits: &Limits) -> Lowered {
+    lower_with(units, limits, true)
+}
+
+fn lower_with(units: &[Unit], limits: &Limits, resolve: bool) -> Lowered {
     let mut l = Lowerer {
         units,
         limits,
@@ -181,6 +214,8 @@ pub(crate) fn lower(units: &[Unit], limits: &Limits) -> (Option<Program>, Vec<Fi
         data_ty: Ty::Any,
         node_count: 0,
         line_cursor: (0, 0, 1),
+        resolution: Resolution::default(),
+        resolve,
     };
     let program = l.run();
     // Lints never stop a policy from loading: here they are warnings, and
@@ -191,7 +226,11 @@ pub(crate) fn lower(units: &[Unit], limits: &Limits) -> (Option<Program>, Vec<Fi
         }
     }
     let ok = !l.findings.iter().any(|f| f.severity == Severity::Error);
-    (program.filter(|_| ok), l.findings)
+    Lowered {
+        program: program.filter(|_| ok),
+        findings: l.findings,
+        resolution: l.resolution,
+    }
 }
 
 impl<'u> Lowerer<'u> {

@@ -3,18 +3,19 @@
 //!
 //! Input: policy files (or text) and [`Options`]. Output: a [`Report`] whose
 //! findings carry their final severity, in file order. Invariants: lints read
-//! the AST only and never change a decision; a finding that makes a policy
+//! the AST and what lowering resolved (names, constant conditions), and
+//! never change a decision; a finding that makes a policy
 //! unusable (any code outside PCL3xx) cannot be lowered or allowed, by an
 //! option or by a pragma.
 
 use crate::ast::{
-    children, for_each_expr, walk_stmt, ActionClass, BinOp, Expr, ExprKind, File, Item, Outcome,
-    PolicyDecl, PrincipalValue, Span, Stmt,
+    children, ActionClass, BinOp, Expr, ExprKind, File, Item, Outcome, PolicyDecl, PrincipalValue,
+    Span, Stmt,
 };
 use crate::diagnostics::{Code, Finding, Severity, Source};
 use crate::limits::Limits;
 use crate::load as bundle;
-use crate::lower::{self, Unit};
+use crate::lower::{self, Resolution, Site, Unit};
 use crate::value::glob_match;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -240,6 +241,8 @@ fn collect(dir: &Path, found: &mut PolicyFiles) -> Result<(), String> {
 struct Load {
     units: Vec<Unit>,
     findings: Vec<Finding>,
+    /// What lowering resolved: the linter's names and constants.
+    resolution: Resolution,
     /// Whether every file loaded (then the checked file is the last unit
     /// and can be linted).
     loaded: bool,
@@ -248,27 +251,25 @@ struct Load {
 impl Load {
     fn new((units, mut findings): (Vec<Unit>, Vec<Finding>), limits: &Limits) -> Load {
         let loaded = !findings.iter().any(|f| f.severity == Severity::Error);
+        let mut resolution = Resolution::default();
         if loaded {
-            findings.extend(lower::lower(&units, limits).1);
+            let lowered = lower::lower_resolved(&units, limits);
+            findings.extend(lowered.findings);
+            resolution = lowered.resolution;
         }
         Load {
             units,
             findings,
+            resolution,
             loaded,
         }
     }
 }
 
 fn finish(loads: Vec<Load>, files: usize, options: &Options) -> Report {
-    let mut used = HashSet::new();
-    for unit in loads.iter().flat_map(|l| &l.units) {
-        for_each_expr(&unit.file, &mut |e| match &e.kind {
-            ExprKind::Name(id) | ExprKind::Call(id, _) => {
-                used.insert(id.name.clone());
-            }
-            _ => {}
-        });
-    }
+    // A definition is used when a name in any file checked resolves to it
+    // (a let of an imported file may be used only by the importer).
+    let used: HashSet<Site> = loads.iter().flat_map(|l| l.resolution.used()).collect();
     let mut raw = Vec::new();
     let mut sources: HashMap<String, (Source, Vec<Span>)> = HashMap::new();
     for load in &loads {
@@ -279,7 +280,7 @@ fn finish(loads: Vec<Load>, files: usize, options: &Options) -> Report {
                 .or_insert_with(|| (unit.source.clone(), anchors(&unit.file)));
         }
         if let (true, Some(entry)) = (load.loaded, load.units.last()) {
-            let mut linter = Linter::new(&load.units, &entry.source, &used);
+            let mut linter = Linter::new(&load.units, &entry.source, &load.resolution, &used);
             linter.file(&entry.file);
             raw.extend(linter.findings);
         }
@@ -494,29 +495,6 @@ fn next_code_line(text: &str, at: usize) -> usize {
 
 // ---------------------------------------------------------------- lints
 
-/// A value known without a request.
-#[derive(Clone, Debug, PartialEq)]
-enum Known {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Str(String),
-}
-
-impl Known {
-    /// `==` as a decision computes it (exactly); `None`
-    /// for values of two kinds, whose comparison the type check judges.
-    fn equals(&self, other: &Known) -> Option<bool> {
-        Some(match (self, other) {
-            (Known::Null, o) | (o, Known::Null) => *o == Known::Null,
-            (Known::Bool(a), Known::Bool(b)) => a == b,
-            (Known::Int(a), Known::Int(b)) => a == b,
-            (Known::Str(a), Known::Str(b)) => a == b,
-            _ => return None,
-        })
-    }
-}
-
 /// What a constant condition guards.
 #[derive(Clone, Copy)]
 enum Guards {
@@ -526,21 +504,21 @@ enum Guards {
     Branch,
 }
 
-/// How deep constant folding follows names into their definitions.
-const FOLD_DEPTH: usize = 16;
+/// How deep a credential is followed through lets.
+const CREDENTIAL_DEPTH: usize = 16;
 
 struct Linter<'a> {
     source: &'a Source,
-    used: &'a HashSet<String>,
+    /// What lowering resolved names to, and the constant conditions.
+    resolution: &'a Resolution,
+    /// Definitions some name resolves to, in any file checked.
+    used: &'a HashSet<Site>,
     /// Declared action names, and whether `actions: *` opens the set.
     actions: Vec<&'a str>,
     open_set: bool,
-    /// File-level lets and rules without parameters, by name, from every layer.
-    consts: HashMap<&'a str, &'a Expr>,
-    /// Names holding a credential (a let of a credential field).
-    credentials: HashSet<String>,
-    /// Local names in scope: they hide the file-level ones.
-    locals: Locals,
+    /// The value of every `let` (file-level and in blocks), by the site of
+    /// its name: a name resolved to one holds a credential when its value does.
+    lets: HashMap<Site, &'a Expr>,
     /// The policy whose statements are being linted (`None`: a rule, a
     /// let or `authenticate`, which run for any action).
     current_policy: Option<&'a PolicyDecl>,
@@ -548,46 +526,58 @@ struct Linter<'a> {
 }
 
 impl<'a> Linter<'a> {
-    fn new(units: &'a [Unit], source: &'a Source, used: &'a HashSet<String>) -> Self {
+    fn new(
+        units: &'a [Unit],
+        source: &'a Source,
+        resolution: &'a Resolution,
+        used: &'a HashSet<Site>,
+    ) -> Self {
         let mut linter = Linter {
             source,
+            resolution,
             used,
             actions: Vec::new(),
             open_set: false,
-            consts: HashMap::new(),
-            credentials: HashSet::new(),
-            locals: Locals::default(),
+            lets: HashMap::new(),
             current_policy: None,
             findings: Vec::new(),
         };
         let mut declared = HashSet::new();
         for item in units.iter().flat_map(|u| &u.file.items) {
-            match item {
-                Item::Actions { names, any, .. } => {
-                    linter.open_set |= *any;
-                    for name in names {
-                        if declared.insert(name.name.as_str()) {
-                            linter.actions.push(&name.name);
-                        }
+            if let Item::Actions { names, any, .. } = item {
+                linter.open_set |= *any;
+                for name in names {
+                    if declared.insert(name.name.as_str()) {
+                        linter.actions.push(&name.name);
                     }
                 }
-                Item::Const { name, value, .. } => {
-                    linter.consts.insert(&name.name, value);
-                }
-                Item::Rule(rule) if rule.params.is_empty() => {
-                    linter.consts.insert(&rule.name.name, &rule.body);
-                }
-                _ => {}
             }
         }
-        for item in units.iter().flat_map(|u| &u.file.items) {
-            if let Item::Const { name, value, .. } = item {
-                if linter.is_credential(value) {
-                    linter.credentials.insert(name.name.clone());
+        for unit in units {
+            let file = &unit.source.name;
+            for item in &unit.file.items {
+                let body = match item {
+                    Item::Const { name, value, .. } => {
+                        linter.lets.insert((file.clone(), name.span.start), value);
+                        continue;
+                    }
+                    Item::Policy(p) => &p.body,
+                    Item::Authenticate { body, .. } => body,
+                    _ => continue,
+                };
+                for stmt in body {
+                    if let Stmt::Let { name, value, .. } = stmt {
+                        linter.lets.insert((file.clone(), name.span.start), value);
+                    }
                 }
             }
         }
         linter
+    }
+
+    /// The site of `span` in the file being linted.
+    fn site(&self, span: Span) -> Site {
+        (self.source.name.clone(), span.start)
     }
 
     fn report(&mut self, finding: Finding) {
@@ -630,12 +620,7 @@ impl<'a> Linter<'a> {
                 Item::Rule(rule) => {
                     self.unused(&rule.name.name, rule.name.span, "rule");
                     self.current_policy = None;
-                    let mark = self.locals.len();
-                    for p in &rule.params {
-                        self.locals.push(p.name.clone());
-                    }
                     self.expr(&rule.body);
-                    self.locals.truncate(mark);
                 }
                 Item::Authenticate { body, .. } => {
                     self.current_policy = None;
@@ -671,7 +656,7 @@ impl<'a> Linter<'a> {
     }
 
     fn unused(&mut self, name: &str, span: Span, what: &str) {
-        if !name.starts_with('_') && !self.used.contains(name) {
+        if !name.starts_with('_') && !self.used.contains(&self.site(span)) {
             self.report(
                 Finding::new(
                     Code::UnusedDefinition,
@@ -685,31 +670,15 @@ impl<'a> Linter<'a> {
     }
 
     fn block(&mut self, body: &'a [Stmt], ordered: bool) {
-        let mark = self.locals.len();
-        let credentials_before = self.credentials.clone();
-        let mut block_refs = HashSet::new();
-        for stmt in body {
-            walk_stmt(stmt, &mut |e| {
-                if let ExprKind::Name(id) | ExprKind::Call(id, _) = &e.kind {
-                    block_refs.insert(id.name.as_str());
-                }
-            });
-        }
-        // The block's lets hide file-level names of the same name in every
-        // condition of the block, so they are in scope before folding.
-        for stmt in body {
-            if let Stmt::Let { name, .. } = stmt {
-                self.locals.push(name.name.clone());
-            }
-        }
-        // Each statement's condition folded once: `Some(true)` when it
-        // always holds (or there is none), `Some(false)` when it never does.
+        // Each statement's condition as lowering folded it: `Some(true)`
+        // when it always holds (or there is none), `Some(false)` when it
+        // never does.
         let folded: Vec<Option<bool>> = body
             .iter()
             .map(|stmt| match stmt {
                 Stmt::Decide(d) => match &d.when {
                     None => Some(true),
-                    Some(w) => self.fold_bool(w),
+                    Some(w) => self.resolution.condition(&self.site(w.span)),
                 },
                 _ => None,
             })
@@ -725,7 +694,7 @@ impl<'a> Linter<'a> {
             match stmt {
                 Stmt::Let { name, value, .. } => {
                     self.expr(value);
-                    if !name.name.starts_with('_') && !block_refs.contains(name.name.as_str()) {
+                    if !name.name.starts_with('_') && !self.used.contains(&self.site(name.span)) {
                         self.report(
                             Finding::new(
                                 Code::UnusedDefinition,
@@ -737,9 +706,6 @@ impl<'a> Linter<'a> {
                         );
                     }
                     self.clear_text_binding(&name.name, value);
-                    if self.is_credential(value) {
-                        self.credentials.insert(name.name.clone());
-                    }
                 }
                 Stmt::Claims { value, .. } => self.expr(value),
                 Stmt::Decide(d) => {
@@ -782,8 +748,6 @@ impl<'a> Linter<'a> {
                 }
             }
         }
-        self.locals.truncate(mark);
-        self.credentials = credentials_before;
     }
 
     /// Reports a condition whose value `folded` is known without a request.
@@ -825,7 +789,8 @@ impl<'a> Linter<'a> {
                 self.action_pattern(*op, left, right);
             }
             ExprKind::If(cond, _, _) => {
-                self.constant_condition(cond, self.fold_bool(cond), Guards::Branch);
+                let folded = self.resolution.condition(&self.site(cond.span));
+                self.constant_condition(cond, folded, Guards::Branch);
             }
             ExprKind::List(items) => self.duplicates(items),
             ExprKind::Match(subject, arms) if is_action(subject) => {
@@ -859,21 +824,9 @@ impl<'a> Linter<'a> {
             }
             _ => {}
         }
-        let binds = match &e.kind {
-            ExprKind::Quantifier { var, .. } | ExprKind::ListComp { var, .. } => vec![var],
-            ExprKind::RecordComp {
-                key_var, value_var, ..
-            } => vec![key_var, value_var],
-            _ => Vec::new(),
-        };
-        let mark = self.locals.len();
-        for v in binds {
-            self.locals.push(v.name.clone());
-        }
         for child in children(e) {
             self.expr(child);
         }
-        self.locals.truncate(mark);
     }
 
     /// Credentials compared with `==`, `!=`, `in` or a pattern.
@@ -940,15 +893,30 @@ impl<'a> Linter<'a> {
     }
 
     fn is_credential(&self, e: &Expr) -> bool {
+        self.credential_within(e, 0)
+    }
+
+    /// Whether `e` is a credential, following names to the lets they
+    /// resolved to (at most [`CREDENTIAL_DEPTH`] deep).
+    fn credential_within(&self, e: &Expr, depth: usize) -> bool {
+        if depth > CREDENTIAL_DEPTH {
+            return false;
+        }
+        let d = depth + 1;
         match &e.kind {
             ExprKind::Field(_, name) => credential_name(&name.name),
             ExprKind::Index(_, key) => {
                 matches!(&key.kind, ExprKind::Str(s) if credential_name(s))
             }
-            ExprKind::Name(id) => self.credentials.contains(&id.name),
-            ExprKind::Binary(BinOp::Coalesce, a, _) => self.is_credential(a),
+            ExprKind::Name(id) => self
+                .resolution
+                .target(&self.site(id.span))
+                .and_then(|t| t.definition())
+                .and_then(|def| self.lets.get(def))
+                .is_some_and(|value| self.credential_within(value, d)),
+            ExprKind::Binary(BinOp::Coalesce, a, _) => self.credential_within(a, d),
             ExprKind::Call(f, args) if TRANSFORMS.contains(&f.name.as_str()) => {
-                args.first().is_some_and(|a| self.is_credential(a))
+                args.first().is_some_and(|a| self.credential_within(a, d))
             }
             _ => false,
         }
@@ -1050,81 +1018,6 @@ impl<'a> Linter<'a> {
             }
         }
     }
-
-    /// The truth of a condition when it does not depend on the request.
-    fn fold_bool(&self, e: &Expr) -> Option<bool> {
-        match self.fold(e, 0)? {
-            Known::Bool(b) => Some(b),
-            _ => None,
-        }
-    }
-
-    /// The value of `e` when it does not depend on the request.
-    fn fold(&self, e: &Expr, depth: usize) -> Option<Known> {
-        if depth > FOLD_DEPTH {
-            return None;
-        }
-        let d = depth + 1;
-        Some(match &e.kind {
-            ExprKind::Null => Known::Null,
-            ExprKind::Bool(b) => Known::Bool(*b),
-            ExprKind::Int(n) => Known::Int(*n),
-            ExprKind::Str(s) => Known::Str(s.clone()),
-            ExprKind::Name(id) if !self.locals.contains(&id.name) => {
-                return self.fold(self.consts.get(id.name.as_str())?, d);
-            }
-            ExprKind::Call(id, args) if args.is_empty() && !self.locals.contains(&id.name) => {
-                return self.fold(self.consts.get(id.name.as_str())?, d);
-            }
-            ExprKind::Not(x) => match self.fold(x, d)? {
-                Known::Bool(b) => Known::Bool(!b),
-                _ => return None,
-            },
-            ExprKind::Binary(BinOp::And, a, b) => match (self.fold(a, d), self.fold(b, d)) {
-                (Some(Known::Bool(false)), _) | (_, Some(Known::Bool(false))) => Known::Bool(false),
-                (Some(Known::Bool(true)), Some(Known::Bool(true))) => Known::Bool(true),
-                _ => return None,
-            },
-            ExprKind::Binary(BinOp::Or, a, b) => match (self.fold(a, d), self.fold(b, d)) {
-                (Some(Known::Bool(true)), _) | (_, Some(Known::Bool(true))) => Known::Bool(true),
-                (Some(Known::Bool(false)), Some(Known::Bool(false))) => Known::Bool(false),
-                _ => return None,
-            },
-            ExprKind::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
-                let (a, b) = (self.fold(a, d)?, self.fold(b, d)?);
-                Known::Bool(a.equals(&b)? == (*op == BinOp::Eq))
-            }
-            ExprKind::Binary(op @ (BinOp::In | BinOp::NotIn), a, b) => {
-                let needle = self.fold(a, d)?;
-                let ExprKind::List(items) = &b.kind else {
-                    return None;
-                };
-                let values = items
-                    .iter()
-                    .map(|i| self.fold(i, d))
-                    .collect::<Option<Vec<_>>>()?;
-                let mut found = false;
-                for v in &values {
-                    found |= needle.equals(v)?;
-                }
-                Known::Bool(found == (*op == BinOp::In))
-            }
-            ExprKind::Binary(BinOp::Like, a, b) => match (self.fold(a, d)?, self.fold(b, d)?) {
-                (Known::Str(text), Known::Str(glob)) => Known::Bool(glob_match(&glob, &text)),
-                _ => return None,
-            },
-            ExprKind::Binary(BinOp::Coalesce, a, b) => match self.fold(a, d)? {
-                Known::Null => self.fold(b, d)?,
-                known => known,
-            },
-            ExprKind::If(c, a, b) => match self.fold(c, d)? {
-                Known::Bool(true) => self.fold(a, d)?,
-                Known::Bool(false) => self.fold(b, d)?,
-                _ => return None,
-            },
-            _ => return None,
-        })
-    }
 }
 
 /// Built-ins that keep a credential a credential (`strip_prefix(auth, "Bearer ")`).
@@ -1183,42 +1076,6 @@ fn statement_name(d: &crate::ast::Decide) -> String {
     match &d.label {
         Some(label) => format!("statement `{}`", label.name),
         None => format!("this `{}` statement", d.outcome),
-    }
-}
-
-/// The local names in scope (lets, parameters, loop variables), innermost
-/// last, with a count per name so that asking whether a name is local does
-/// not scan them: a block of many lets stays linear to lint.
-#[derive(Default)]
-struct Locals {
-    names: Vec<String>,
-    counts: HashMap<String, usize>,
-}
-
-impl Locals {
-    fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    fn push(&mut self, name: String) {
-        *self.counts.entry(name.clone()).or_default() += 1;
-        self.names.push(name);
-    }
-
-    fn truncate(&mut self, mark: usize) {
-        while self.names.len() > mark {
-            let Some(name) = self.names.pop() else { break };
-            if let Some(n) = self.counts.get_mut(&name) {
-                *n -= 1;
-                if *n == 0 {
-                    self.counts.remove(&name);
-                }
-            }
-        }
-    }
-
-    fn contains(&self, name: &str) -> bool {
-        self.counts.contains_key(name)
     }
 }
 
@@ -1292,12 +1149,24 @@ mod tests {
     }
 
     #[test]
-    fn a_block_let_hides_a_file_level_constant_in_every_condition() {
-        let text = "actions: read\nlet closed = true\npolicy p for read {\n  \
-                    deny \"closed\" when closed\n  let closed = resource.closed == true\n  \
-                    allow when principal != null\n}\n";
-        // No PCL302: `closed` in the block is the block's let, not `true`.
-        assert_eq!(codes(text), Vec::<&str>::new());
+    fn a_block_let_hides_a_file_level_constant_for_the_statements_after_it() {
+        // This test once asserted that the block's let hid the constant in
+        // every condition of the block. Decisions never did that: a block
+        // `let` names a value for the statements after it (docs/language.md
+        // 9.2), so `when closed` before it reads the constant `true` and the
+        // policy always denies. The linter now reads lowering's resolution
+        // and says so, where it used to say nothing.
+        let before = "actions: read\nlet closed = true\npolicy p for read {\n  \
+                      deny \"closed\" when closed\n  let closed = resource.closed == true\n  \
+                      allow when principal != null\n}\n";
+        let codes_before = codes(before);
+        assert!(codes_before.contains(&"PCL304"), "{codes_before:?}");
+        let after = "actions: read\nlet closed = true\npolicy p for read {\n  \
+                     let closed = resource.closed == true\n  deny \"closed\" when closed\n  \
+                     allow when principal != null\n}\n";
+        // No PCL304: after the block's let, `closed` is the let, not `true`
+        // (and the file-level let is then never used).
+        assert_eq!(codes(after), vec!["PCL306"]);
     }
 
     #[test]
