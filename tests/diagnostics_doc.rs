@@ -118,6 +118,8 @@ struct Example {
     files: Vec<(String, String)>,
     request: Option<String>,
     data: Option<String>,
+    /// A command line and what it prints (the PCL7xx codes).
+    command: Option<String>,
     limits: Limits,
     /// How many times the bad policy reports the code, when the page says.
     count: Option<usize>,
@@ -172,6 +174,7 @@ fn examples(section: &Section) -> Result<(Example, Example), String> {
             ("pcl", None, None) => &mut example.policy,
             ("json", Some("request"), None) => &mut example.request,
             ("json", Some("data"), None) => &mut example.data,
+            ("text", None, None) => &mut example.command,
             _ => {
                 return Err(format!(
                     "{at}: ```{} is not a policy, file, request or data block",
@@ -254,7 +257,7 @@ fn check(code: Code, role: &str, example: &Example) -> Result<Report, String> {
     }
     let entry = dir.0.join("policy.pcl");
     std::fs::write(&entry, policy).unwrap();
-    lint::check_paths(&[entry], &options)
+    lint::check_paths(&[entry], &options).map_err(|e| e.to_string())
 }
 
 /// Checks one code's examples; returns what is wrong.
@@ -323,6 +326,19 @@ fn run(code: Code, bad: &Example, fixed: &Example) -> Vec<String> {
             for (role, example) in [("bad", bad), ("fixed", fixed)] {
                 if let Err(e) = decide(code, role, example) {
                     problems.push(e);
+                }
+            }
+        }
+        // The tools' own errors come from a command line, not a policy: the
+        // section shows the command and what it prints.
+        b'7' => {
+            for (role, example) in [("bad", bad), ("fixed", fixed)] {
+                let shown = example.command.as_deref().unwrap_or("");
+                if !shown.trim_start().starts_with("$ portcullis ") {
+                    problems.push(format!(
+                        "{DOC}:{}: {code} {role}: a ```text {role} block starting with `$ portcullis `",
+                        example.line
+                    ));
                 }
             }
         }

@@ -335,16 +335,16 @@ pub fn check(
     let mut options = lint::Options::default();
     for (level, codes) in levels {
         for code in codes {
-            if let Err(msg) = options.set(code, *level) {
-                let _ = writeln!(err, "error: {}", escape_controls(&msg));
+            if let Err(e) = options.set(code, *level) {
+                let _ = writeln!(err, "{}", render(&e));
                 return ExitStatus::Unusable;
             }
         }
     }
     let report = match lint::check_paths(paths, &options) {
         Ok(report) => report,
-        Err(msg) => {
-            let _ = writeln!(err, "error: {}", escape_controls(&msg));
+        Err(e) => {
+            let _ = writeln!(err, "{}", render(&e));
             return ExitStatus::Unusable;
         }
     };
@@ -367,8 +367,8 @@ pub fn check(
 pub fn fmt(paths: &[PathBuf], check: bool, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     let found = match lint::policy_files(paths) {
         Ok(found) => found,
-        Err(msg) => {
-            let _ = writeln!(err, "error: {}", escape_controls(&msg));
+        Err(e) => {
+            let _ = writeln!(err, "{}", render(&e));
             return ExitStatus::Unusable;
         }
     };

@@ -155,7 +155,7 @@ impl<'u> Lowerer<'u> {
                 };
                 self.report(
                     Finding::new(
-                        Code::DuplicateDefinition,
+                        Code::ReservedName,
                         span,
                         format!("`{}` is a {what}", name.name),
                     )
@@ -252,7 +252,7 @@ impl<'u> Lowerer<'u> {
                 if n.name.contains('*') {
                     self.report(
                         Finding::new(
-                            Code::SyntaxError,
+                            Code::GlobInDeclaration,
                             n.span,
                             "a declared action cannot hold `*`",
                         )

@@ -118,7 +118,7 @@ impl<'u> Lowerer<'u> {
         };
         self.report(
             Finding::new(
-                Code::DuplicateDefinition,
+                Code::ReservedName,
                 name.span,
                 format!("`{}` is a {what}; a local name may not hide it", name.name),
             )
