@@ -117,6 +117,12 @@ pub mod unstable {
     pub mod cases {
         pub use crate::tools::cases::*;
     }
+    /// The compiled program as text (interned names, the action and
+    /// statement indexes, each statement's condition), for goldens and
+    /// `portcullis dump`. The format follows the IR and may change.
+    pub fn dump(policy: &crate::PolicySet) -> String {
+        crate::ir::dump::dump(&policy.program)
+    }
     /// Reports: human, JSON, SARIF, GitHub annotations.
     #[cfg(feature = "tools")]
     pub mod output {

@@ -115,6 +115,14 @@ enum Command {
         #[arg(long, conflicts_with = "paths")]
         stdin: bool,
     },
+    /// Print the compiled program: interned names, the action index, each
+    /// block's statement index and each statement's condition. For people
+    /// reading what a policy compiles to; the format may change.
+    Dump {
+        /// The policy file.
+        #[arg(long)]
+        policy: PathBuf,
+    },
 }
 
 /// `--format` of `check`.
@@ -194,6 +202,16 @@ pub fn main() -> ExitStatus {
                 fmt(&paths, check, &mut out, &mut err)
             }
         }
+        Command::Dump { policy } => match PolicySet::from_file(&policy) {
+            Ok(set) => {
+                let _ = write!(out, "{}", crate::unstable::dump(&set));
+                ExitStatus::Success
+            }
+            Err(e) => {
+                let _ = writeln!(err, "{}", render_policy_error(&e));
+                ExitStatus::Unusable
+            }
+        },
     }
 }
 

@@ -397,7 +397,7 @@ impl<'a> Linter<'a> {
             let file = &unit.source.name;
             for item in &unit.file.items {
                 let body = match item {
-                    Item::Const { name, value, .. } => {
+                    Item::Let { name, value, .. } => {
                         linter.lets.insert((file.clone(), name.span.start), value);
                         continue;
                     }
@@ -451,7 +451,7 @@ impl<'a> Linter<'a> {
                 Item::Undeclared {
                     reason: Some(e), ..
                 } => self.expr(e),
-                Item::Const { name, value, .. } => {
+                Item::Let { name, value, .. } => {
                     self.unused(&name.name, name.span, "let");
                     self.clear_text_binding(&name.name, value);
                     self.current_policy = None;
