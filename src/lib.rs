@@ -85,6 +85,12 @@ pub use request::{Data, Request, RequestBuilder, RequestError};
 pub use source::{Source, Span};
 pub use value::{Record, Value};
 
+/// The README's examples, compiled and run as doctests so that the front
+/// door stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 /// What the CLI and editor tooling use: the AST, the parser, the linter,
 /// the formatter, the case runner and the report renderers. Not covered by
 /// semver; an embedder needs none of it.
