@@ -86,14 +86,38 @@ pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
     }
 }
 
+extern "C" {
+    /// CPython's UTF-8 view of a string: for an ASCII string its own
+    /// buffer, otherwise a UTF-8 copy cached on the string object; NULL
+    /// (with an exception set) for a string holding a lone surrogate. Part
+    /// of the stable ABI from 3.10 and exported by CPython 3.9 too; pyo3
+    /// hides it from abi3-py39 builds, whose fallback makes a bytes object
+    /// per string, which is most of the cost of converting a request.
+    fn PyUnicode_AsUTF8AndSize(
+        unicode: *mut pyo3::ffi::PyObject,
+        size: *mut pyo3::ffi::Py_ssize_t,
+    ) -> *const std::os::raw::c_char;
+}
+
 /// A Python string as Rust text; a string that is not valid Unicode (a
 /// lone surrogate) is refused.
 fn text(s: &Bound<'_, PyString>) -> Result<Box<str>, Refused> {
-    match s.to_cow() {
-        Ok(t) => Ok(t.as_ref().into()),
-        Err(_) => Err(Refused::new(
-            "string is not valid Unicode (it holds a lone surrogate)",
-        )),
+    let mut size: pyo3::ffi::Py_ssize_t = 0;
+    // SAFETY: `s` is a live `str` object and the GIL is held (a `Bound`).
+    // On success CPython returns a buffer owned by the string (which
+    // outlives this borrow) of `size` bytes of valid UTF-8: it encodes the
+    // text itself and fails, returning NULL, on a lone surrogate.
+    unsafe {
+        let data = PyUnicode_AsUTF8AndSize(s.as_ptr(), &mut size);
+        if data.is_null() {
+            drop(PyErr::take(s.py()));
+            return Err(Refused::new(
+                "string is not valid Unicode (it holds a lone surrogate)",
+            ));
+        }
+        let len = usize::try_from(size).unwrap_or(0);
+        let bytes = std::slice::from_raw_parts(data.cast::<u8>(), len);
+        Ok(std::str::from_utf8_unchecked(bytes).into())
     }
 }
 

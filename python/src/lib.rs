@@ -254,8 +254,10 @@ impl Policy {
         Decision { inner }
     }
 
-    /// Decides a batch of requests against the same data, releasing the
-    /// GIL once for the whole batch.
+    /// Decides a batch of requests against the same data. Requests are
+    /// converted and decided a chunk at a time, the GIL released for each
+    /// chunk's decisions: converting the whole batch first would make the
+    /// allocator's work grow with the batch.
     #[pyo3(signature = (requests, data = None))]
     fn decide_many(
         &self,
@@ -263,22 +265,30 @@ impl Policy {
         requests: &Bound<'_, PyAny>,
         data: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<Decision>> {
+        const CHUNK: usize = 32;
         let data = self.data_for(data);
         let depth = self.depth();
-        let mut converted = Vec::with_capacity(requests.len().unwrap_or(0));
-        for request in requests.try_iter()? {
-            converted.push(convert::request(&request?, depth));
+        let mut out = Vec::with_capacity(requests.len().unwrap_or(0));
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut items = requests.try_iter()?;
+        loop {
+            let mut done = false;
+            while chunk.len() < CHUNK {
+                match items.next() {
+                    Some(request) => chunk.push(convert::request(&request?, depth)),
+                    None => {
+                        done = true;
+                        break;
+                    }
+                }
+            }
+            let decided: Vec<RustDecision> =
+                py.detach(|| chunk.drain(..).map(|r| self.decide_one(r, &data)).collect());
+            out.extend(decided.into_iter().map(|inner| Decision { inner }));
+            if done {
+                return Ok(out);
+            }
         }
-        let decided: Vec<RustDecision> = py.detach(|| {
-            converted
-                .into_iter()
-                .map(|r| self.decide_one(r, &data))
-                .collect()
-        });
-        Ok(decided
-            .into_iter()
-            .map(|inner| Decision { inner })
-            .collect())
     }
 
     /// The declared action names.
