@@ -59,7 +59,9 @@ class Guard:
     ``data`` is a :class:`portcullis.Data`, a mapping, or a callable that
     returns either (called on every request, for data read from the
     database). ``principal`` and ``context`` are callables of no arguments
-    that read the current request.
+    that read the current request. Views get the decision as the keyword
+    ``decision_arg`` (``decision``; None passes nothing, the decision is
+    still in ``flask.g.portcullis_decision``).
     """
 
     def __init__(
@@ -69,7 +71,7 @@ class Guard:
         data: DataSource = None,
         principal: Optional[Callable[[], object]] = None,
         context: Optional[Callable[[], Mapping[str, object]]] = None,
-        decision_arg: str = "decision",
+        decision_arg: Optional[str] = "decision",
     ) -> None:
         self.policy = policy
         self._data = data
@@ -114,7 +116,8 @@ class Guard:
                 flask.g.portcullis_decision = decision
                 if not decision.allowed:
                     flask.abort(decision.status, description=decision.reason)
-                kwargs[self.decision_arg] = decision
+                if self.decision_arg is not None:
+                    kwargs[self.decision_arg] = decision
                 return view(*args, **kwargs)
 
             return cast(F, guarded)
