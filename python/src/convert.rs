@@ -171,11 +171,7 @@ fn value(obj: &Bound<'_, PyAny>, depth_left: usize) -> Result<Value, Refused> {
         value(item, depth_left - 1)
     };
     if let Ok(d) = obj.cast::<PyDict>() {
-        let mut fields: Vec<(Box<str>, Value)> = Vec::with_capacity(d.len());
-        for (k, v) in d.iter() {
-            fields.push(field(&k, &v, nested)?);
-        }
-        return Ok(Value::Record(Record::from_iter(fields)));
+        return Ok(Value::Record(Record::from_iter(dict_fields(d, nested)?)));
     }
     if let Ok(l) = obj.cast::<PyList>() {
         let mut items = Vec::with_capacity(l.len());
@@ -209,6 +205,41 @@ fn value(obj: &Bound<'_, PyAny>, depth_left: usize) -> Result<Value, Refused> {
         "expected None, a bool, int, float, str, list, tuple or dict, found {}",
         type_name(obj)
     )))
+}
+
+/// The fields of a dict, in order. Reading a nested mapping of another
+/// kind runs Python code, which may let another thread change this dict: a
+/// dict that changes while it is read is refused (pyo3's iterator would
+/// panic).
+fn dict_fields(
+    d: &Bound<'_, PyDict>,
+    nested: impl Fn(&Bound<'_, PyAny>) -> Result<Value, Refused>,
+) -> Result<Vec<(Box<str>, Value)>, Refused> {
+    let py = d.py();
+    let len = d.len();
+    let mut fields: Vec<(Box<str>, Value)> = Vec::with_capacity(len);
+    let mut pos: pyo3::ffi::Py_ssize_t = 0;
+    let mut key: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
+    let mut item: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
+    // SAFETY: the GIL is held; `PyDict_Next` stays within the dict's
+    // current table even if it changed, and the borrowed key and value are
+    // turned into owned references before any Python code can run.
+    while unsafe { pyo3::ffi::PyDict_Next(d.as_ptr(), &mut pos, &mut key, &mut item) } != 0 {
+        let (k, v) = unsafe {
+            (
+                Bound::from_borrowed_ptr(py, key),
+                Bound::from_borrowed_ptr(py, item),
+            )
+        };
+        fields.push(field(&k, &v, &nested)?);
+        if d.len() != len {
+            return Err(Refused::new("the dict changed while it was being read"));
+        }
+    }
+    if fields.len() != len {
+        return Err(Refused::new("the dict changed while it was being read"));
+    }
+    Ok(fields)
 }
 
 /// One field of a record: a string key and its converted value.

@@ -268,6 +268,29 @@ def test_other_mappings_and_tuples_read_as_dicts_and_lists(docs: portcullis.Poli
     assert docs.decide(request).allowed
 
 
+def test_a_dict_changed_while_it_is_read_denies(docs: portcullis.Policy) -> None:
+    """Reading a mapping of another kind runs its Python code, which here
+    changes the dict being read: refused, not an exception."""
+    principal: dict[str, Any] = {"id": 1, "roles": []}
+
+    class Meddling(Mapping[str, object]):
+        def __getitem__(self, key: str) -> object:
+            return {"k": 1}[key]
+
+        def __iter__(self) -> Iterator[str]:
+            principal["added"] = True
+            return iter(["k"])
+
+        def __len__(self) -> int:
+            return 1
+
+    principal["meddling"] = Meddling()
+    principal["last"] = 0
+    d = docs.decide({"action": "read", "principal": principal})
+    assert not d.allowed
+    assert "`request.principal`: the dict changed while it was being read" in d.reason, d.reason
+
+
 # ------------------------------------------------------------------ data
 
 
