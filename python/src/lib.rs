@@ -73,7 +73,7 @@ impl Diagnostic {
             line: at.map(|(l, _)| l),
             column: at.map(|(_, c)| c),
             help: f.help.clone(),
-            report: portcullis::output::human_finding(f, false),
+            report: portcullis::unstable::output::human_finding(f, false),
         }
     }
 }
