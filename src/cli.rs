@@ -98,6 +98,11 @@ enum Command {
         #[arg(long, value_name = "CODE")]
         allow: Vec<String>,
     },
+    /// Which resources a request may act on: a residual condition (JSON) or a SQL WHERE clause.
+    ///
+    /// Exit status: 0 a filter was computed (always, never or a residual),
+    /// 2 unusable input, or a filter the policy or mapping cannot give.
+    Filter(crate::filter::cli::FilterArgs),
     /// Lay policy files out canonically (comments kept; idempotent).
     ///
     /// Rewrites files in place and lists those it changed. Exit status: 0
@@ -182,6 +187,7 @@ pub fn main() -> ExitStatus {
             };
             check(&paths, &levels, format, &mut out, &mut err)
         }
+        Command::Filter(args) => crate::filter::cli::run(&args, &mut out, &mut err),
         Command::Fmt {
             paths,
             check,

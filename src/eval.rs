@@ -516,6 +516,28 @@ fn run<'a>(ev: &mut Evaluator<'a>, program: &'a Program, request: &'a Request) -
     }
 }
 
+/// Evaluates one expression against a request and data, with some
+/// variable slots bound first: the filter (`filter/`) runs every part of a
+/// policy that does not read the resource through this, so those parts
+/// mean exactly what they mean in a decision. `slots` is the frame size
+/// (at least the program's).
+pub(crate) fn eval_closed<'a>(
+    program: &'a Program,
+    request: &'a Request,
+    data: &'a Value,
+    limits: &Limits,
+    slots: usize,
+    bindings: &[(u32, Val<'a>)],
+    expr: &'a Expr,
+) -> Result<Val<'a>, EvalError> {
+    let mut ev = Evaluator::new(program, request, data, limits);
+    ev.frame.vars = Store::new(slots.max(program.slot_count));
+    for (slot, v) in bindings {
+        ev.frame.vars.set(*slot, v.clone());
+    }
+    ev.eval(expr).map_err(|e| *e)
+}
+
 /// The policies covering a request's action.
 enum Covering<'p> {
     /// A declared action and its policies.
@@ -2042,7 +2064,7 @@ fn iterate<'v, 'a>(v: &'v Val<'a>, span: Span) -> R<ListView<'v, 'a>> {
 /// `b[k]`: a record's field by a string key, a list's item by an integer
 /// (negative from the end). `None` when the record has no such key or the
 /// list no such item: absent, as a missing field is.
-fn index<'a>(b: &Val<'a>, k: &Val<'a>, span: Span) -> R<Option<Val<'a>>> {
+pub(crate) fn index<'a>(b: &Val<'a>, k: &Val<'a>, span: Span) -> R<Option<Val<'a>>> {
     if b.is_null() {
         return Ok(Some(Val::Null));
     }
