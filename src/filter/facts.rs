@@ -236,41 +236,36 @@ impl Facts {
         }
     }
 
-    /// What is known of a path, before the branch's own facts.
+    /// What is known of a path in this branch: the knowledge of the
+    /// resource, narrowed by the branch's facts at every step.
     pub fn know(&self, p: &Path) -> Know {
+        let mut q = Path {
+            var: p.var,
+            steps: Vec::new(),
+        };
         let mut k = match p.var {
             None => (*self.root).clone(),
             Some(v) => match self.vars.iter().rev().find(|(n, _)| *n == v) {
-                Some((_, list)) => {
-                    let lk = self.know(list);
-                    lk.element()
-                }
+                Some((_, list)) => self.know(list).element(),
                 None => Know::present(),
             },
         };
+        if let Some(own) = self.types.get(&q) {
+            k.types = k.types.and(*own);
+        }
         for s in &p.steps {
             k = k.step(s);
+            q = q.child(s);
+            if let Some(own) = self.types.get(&q) {
+                k.types = k.types.and(*own);
+            }
         }
         k
     }
 
     /// The types the value at a path may have in this branch.
     pub fn types_of(&self, p: &Path) -> Types {
-        let mut t = self.know(p).types;
-        if let Some(own) = self.types.get(p) {
-            t = t.and(*own);
-        }
-        // A prefix that cannot be a record makes the path absent.
-        let mut q = p.clone();
-        while let Some(parent) = q.parent() {
-            if let Some(own) = self.types.get(&parent) {
-                if !own.meets(Types::RECORD) {
-                    t = t.and(Types::ABSENT);
-                }
-            }
-            q = parent;
-        }
-        t
+        self.know(p).types
     }
 
     fn narrow(&mut self, p: &Path, t: Types) {

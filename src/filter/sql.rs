@@ -315,22 +315,26 @@ impl<'m> Renderer<'m> {
             return inner;
         };
         let deeper = self.through(rest, allowed_missing, inner);
-        let exists = format!(
-            "EXISTS (SELECT 1 FROM {} AS {} WHERE {} AND {})",
+        let from = format!(
+            "FROM {} AS {} WHERE {}",
             q(&h.join.table),
             q(&h.alias),
-            self.join_cond(h),
-            deeper
+            self.join_cond(h)
         );
-        if h.missing.meets(allowed_missing) {
-            format!(
-                "({exists} OR NOT EXISTS (SELECT 1 FROM {} AS {} WHERE {}))",
-                q(&h.join.table),
-                q(&h.alias),
-                self.join_cond(h)
-            )
-        } else {
-            exists
+        let exists = match deeper.as_str() {
+            "FALSE" => None,
+            "TRUE" => Some(format!("EXISTS (SELECT 1 {from})")),
+            _ => Some(format!("EXISTS (SELECT 1 {from} AND {deeper})")),
+        };
+        let missing = h
+            .missing
+            .meets(allowed_missing)
+            .then(|| format!("NOT EXISTS (SELECT 1 {from})"));
+        match (exists, missing) {
+            (Some(e), Some(m)) => format!("({e} OR {m})"),
+            (Some(e), None) => e,
+            (None, Some(m)) => m,
+            (None, None) => "FALSE".to_string(),
         }
     }
 
