@@ -168,6 +168,7 @@ impl Db for Pg {
 fn config() -> ProptestConfig {
     ProptestConfig {
         cases: 24,
+        failure_persistence: None,
         ..ProptestConfig::default()
     }
 }

@@ -133,6 +133,7 @@ impl Db for Sqlite {
 fn config() -> ProptestConfig {
     ProptestConfig {
         cases: 48,
+        failure_persistence: None,
         ..ProptestConfig::default()
     }
 }

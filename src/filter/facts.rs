@@ -509,6 +509,23 @@ impl Facts {
                     }
                     out.push(c);
                 }
+                // Then drop a conjunct the others imply (in short conjunctions).
+                let mut i = if out.len() <= 12 { out.len() } else { 0 };
+                while i > 0 {
+                    i -= 1;
+                    let mut others = self.clone();
+                    for (j, c) in out.iter().enumerate() {
+                        if j != i {
+                            others.assume(c);
+                        }
+                    }
+                    if others.impossible {
+                        return Condition::False;
+                    }
+                    if out.get(i).is_some_and(|c| others.decide(c) == Some(true)) {
+                        out.remove(i);
+                    }
+                }
                 Condition::and(out)
             }
             Condition::Or(cs) => {

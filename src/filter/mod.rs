@@ -638,11 +638,15 @@ fn compute_inner(
         .iter()
         .map(|r| Condition::or([r.allow.clone(), r.none.clone()]))
         .collect();
-    let policy_part = pe.facts.simplify(Condition::and([
-        gate.clone(),
-        Condition::and(no_veto.clone()),
-        Condition::or(results.iter().map(|r| r.allow.clone())),
-    ]));
+    // No policy vetoes and one allows; with one policy, that it allows.
+    let allowed = match results.as_slice() {
+        [only] => only.allow.clone(),
+        _ => Condition::and([
+            Condition::and(no_veto.clone()),
+            Condition::or(results.iter().map(|r| r.allow.clone())),
+        ]),
+    };
+    let policy_part = pe.facts.simplify(Condition::and([gate.clone(), allowed]));
     let condition = shape_facts.simplify(Condition::and([shape_ok.clone(), policy_part]));
     let mut allows = Vec::new();
     for (i, r) in results.iter().enumerate() {

@@ -680,7 +680,11 @@ impl<'a> Pe<'a> {
         match e {
             Expr::Field(base, name, _) => {
                 let b = self.read(base)?;
-                self.bind(b, true, &mut |pe, t| pe.field(t, name))
+                self.bind(b, true, &mut |pe, t| match t {
+                    // A path read through an absent step is absent.
+                    Term::Absent => Ok(one(Term::Absent)),
+                    t => pe.field(t, name),
+                })
             }
             Expr::Index(base, key, _) => {
                 let b = self.read(base)?;
@@ -794,6 +798,52 @@ impl<'a> Pe<'a> {
             }
             (Term::Attr(p), Term::Val(_)) => {
                 self.refuse(format!("an item of `{}` picked by position", p.dotted()))
+            }
+            (Term::Val(Val::Null), _) => Ok(one(Term::Val(Val::Null))),
+            // A known record looked up by a key read from the resource: a
+            // case per key (a small table; a large one reaches the limit).
+            (Term::Val(b), Term::Attr(p)) if b.is_record() => {
+                let entries = b.record_entries().unwrap_or_default();
+                if entries.len() > MAX_CASES {
+                    return self.too_big("keys of a record looked up by the resource");
+                }
+                let mut cases = Vec::new();
+                let mut keys = Vec::new();
+                for (k, v) in entries {
+                    let Some(k) = k.as_str() else { continue };
+                    let key = Value::Str(k.into());
+                    cases.push(Case {
+                        guard: Condition::atom(Atom::Eq {
+                            path: p.clone(),
+                            value: key.clone(),
+                        }),
+                        term: Term::Val(v),
+                    });
+                    keys.push(key);
+                }
+                let missing = Condition::and([
+                    Condition::types(&p, Types::STRING),
+                    Condition::not(Condition::atom(Atom::In {
+                        path: p.clone(),
+                        values: keys,
+                    })),
+                ]);
+                cases.push(Case {
+                    guard: missing,
+                    term: Term::Absent,
+                });
+                cases.push(Case {
+                    guard: Condition::not(Condition::types(&p, Types::STRING)),
+                    term: Term::Error,
+                });
+                let cases = cases
+                    .into_iter()
+                    .map(|c| Case {
+                        guard: self.facts.simplify(c.guard),
+                        term: c.term,
+                    })
+                    .collect();
+                self.merge(cases)
             }
             _ => self.refuse("a lookup whose key is read from the resource"),
         }
@@ -1234,8 +1284,32 @@ impl<'a> Pe<'a> {
                 {
                     return self.refuse("a comparison of a value read from the resource with a list or record the policy builds");
                 }
-                if matches!(a, Term::Record(_)) || matches!(b, Term::Record(_)) {
-                    return self.refuse("a comparison of records built from the resource");
+                let fields = |t: &Term<'a>| -> Option<Vec<(String, Term<'a>)>> {
+                    match t {
+                        Term::Record(fs) => {
+                            Some(fs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+                        }
+                        Term::Val(v) if v.is_record() => Some(
+                            v.record_entries()?
+                                .into_iter()
+                                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), Term::Val(v))))
+                                .collect(),
+                        ),
+                        _ => None,
+                    }
+                };
+                if let (Some(xs), Some(ys)) = (fields(&a), fields(&b)) {
+                    if xs.len() != ys.len() {
+                        return Ok(one(boolean(false)));
+                    }
+                    let mut pairs = Vec::new();
+                    for (k, x) in xs {
+                        match ys.iter().find(|(l, _)| *l == k) {
+                            Some((_, y)) => pairs.push((x, y.clone())),
+                            None => return Ok(one(boolean(false))),
+                        }
+                    }
+                    return self.all_equal(pairs);
                 }
                 // A built list or principal against a value of another kind.
                 Ok(one(boolean(false)))
@@ -1687,7 +1761,7 @@ impl<'a> Pe<'a> {
                     }
                 }
             }
-            if next.len() > MAX_CASES {
+            if next.len() > MAX_CASES || out.len() > MAX_CASES {
                 return self.too_big("branches of a quantifier");
             }
             pending = next;
