@@ -469,13 +469,23 @@ impl<'m> Renderer<'m> {
             (End::Column { .. }, Atom::Exists { .. }) => return Ok("FALSE".to_string()),
             (
                 End::Column {
-                    alias, column, ty, ..
+                    alias,
+                    column,
+                    ty,
+                    null,
                 },
                 _,
             ) => {
-                let (alias, column, ty) = (alias.clone(), *column, *ty);
+                let (alias, column, ty, null) = (alias.clone(), *column, *ty, *null);
                 let c = self.col(&alias, column, ty);
-                self.column_atom(&c, ty, a)
+                let test = self.column_atom(&c, ty, a);
+                // SQL's NULL is neither true nor false: a test of a NULL
+                // column is made false, so that NOT keeps its meaning.
+                if null == NullAs::Never || test == "FALSE" {
+                    test
+                } else {
+                    format!("({}.{} IS NOT NULL AND {test})", q(&alias), q(column))
+                }
             }
         };
         Ok(self.through(&loc.hops, Types::NONE, inner))
@@ -681,6 +691,15 @@ impl<'m> Renderer<'m> {
         let x = self.col(aa, ac, *at);
         let y = self.col(ba, bc, *bt);
         let text = |t: ColumnType| matches!(t, ColumnType::String | ColumnType::Uuid);
+        // Both present (not NULL) before any comparison, so the test is
+        // never NULL.
+        let present = format!(
+            "{}.{} IS NOT NULL AND {}.{} IS NOT NULL",
+            q(aa),
+            q(ac),
+            q(ba),
+            q(bc)
+        );
         let inner = if uuid {
             if !(text(*at) && text(*bt)) {
                 "FALSE".to_string()
@@ -694,17 +713,18 @@ impl<'m> Renderer<'m> {
                     }
                 }
                 parts.push(self.text_cmp(&format!("lower({x})"), "=", &format!("lower({y})")));
-                parts.join(" AND ")
+                format!("{present} AND {}", parts.join(" AND "))
             }
         } else {
             let same = at.types() == bt.types();
             let mut alts = Vec::new();
             if same {
-                alts.push(if text(*at) {
+                let eq = if text(*at) {
                     self.text_cmp(&x, "=", &y)
                 } else {
                     format!("{x} = {y}")
-                });
+                };
+                alts.push(format!("({present} AND {eq})"));
             }
             if *an == NullAs::Null && *bn == NullAs::Null {
                 alts.push(format!(
