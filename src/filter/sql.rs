@@ -96,6 +96,20 @@ pub fn render(filter: &Filter, mapping: &Mapping, dialect: Dialect) -> Result<Wh
         .alias
         .clone()
         .unwrap_or_else(|| mapping.table.clone());
+    // A row filter names a field of the resource the mapping must have:
+    // one it lacks is a mistake, not an absent field.
+    for a in &filter.allows {
+        if let Some(Value::Record(r)) = &a.filters {
+            for (k, _) in r.iter() {
+                if !mapping.fields.iter().any(|(n, _)| n == k) {
+                    return Err(unmappable(format!(
+                        "the row filter `{k}` of `{}` names no field of the mapping",
+                        a.statement.id
+                    )));
+                }
+            }
+        }
+    }
     let cond = full_condition(filter)?;
     let clause = r.cond(&cond, &root)?;
     Ok(Where {
