@@ -320,3 +320,45 @@ fn every_filter_code_has_a_golden_case() {
         .collect();
     assert!(missing.is_empty(), "no golden case for {missing:?}");
 }
+
+#[test]
+fn the_commands_of_docs_filtering_print_what_the_page_shows() {
+    let doc = std::fs::read_to_string(root().join("docs/filtering.md")).unwrap();
+    let mut blocks: Vec<(String, String)> = Vec::new();
+    let mut open: Option<(String, String)> = None;
+    for line in doc.lines() {
+        match &mut open {
+            Some((_, text)) if line.trim() != "```" => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            Some(_) => blocks.push(open.take().unwrap()),
+            None => {
+                if let Some(info) = line.strip_prefix("```") {
+                    open = Some((info.trim().to_string(), String::new()));
+                }
+            }
+        }
+    }
+    let mut ran = 0;
+    for pair in blocks.windows(2) {
+        let ((lang, cmd), (next, shown)) = (&pair[0], &pair[1]);
+        let cmd = cmd.replace("\\\n", " ");
+        let Some(args) = cmd.trim().strip_prefix("cargo run -- filter") else {
+            continue;
+        };
+        assert_eq!(lang, "sh");
+        assert_eq!(next, "text", "a filter command is followed by its output");
+        let mut argv = vec!["filter"];
+        argv.extend(args.split_whitespace());
+        let o = portcullis(&argv);
+        assert_eq!(o.status.code(), Some(0), "{cmd}: {}", stderr(&o));
+        assert_eq!(
+            &stdout(&o),
+            shown,
+            "docs/filtering.md shows another output for {cmd}"
+        );
+        ran += 1;
+    }
+    assert!(ran >= 4, "{ran} commands checked");
+}
