@@ -428,3 +428,109 @@ fn a_partly_known_resource_fixes_its_keys() {
     let known = f(json!({"principal": {"name": "al"}, "action": "read", "resource": null}));
     assert_eq!(known.kind, FilterKind::Never);
 }
+
+#[test]
+fn mappings_are_checked_when_loaded() {
+    use portcullis::filter::mapping::Mapping;
+    let bad = |m: Json, word: &str| {
+        let e = Mapping::from_json(&m).unwrap_err();
+        assert_eq!(e.code, Code::InvalidMapping, "{m}");
+        assert!(e.message.contains(word), "{m}: {}", e.message);
+    };
+    let col = |c: &str, t: &str| json!({"column": c, "type": t});
+    bad(
+        json!({"version": 2, "table": "t", "resource": {}}),
+        "must be 1",
+    );
+    bad(
+        json!({"version": 1, "table": "t; drop", "resource": {}}),
+        "plain SQL name",
+    );
+    bad(
+        json!({"version": 1, "table": "t", "resource": {"a": col("a", "float")}}),
+        "`type`",
+    );
+    bad(
+        json!({"version": 1, "table": "t", "resource": {"a": {"column": "a", "type": "int", "nul": "x"}}}),
+        "unknown key `nul`",
+    );
+    bad(
+        json!({"version": 1, "table": "t", "resource": {"a": {"table": "x"}}}),
+        "a field maps to",
+    );
+    bad(
+        json!({"version": 1, "table": "t", "resource": {"a": {"many": {"table": "c", "on": {"p": "id"}},
+            "element": {"column": "v", "type": "int", "null": "absent"}}}}),
+        "cannot be absent",
+    );
+    bad(
+        json!({"version": 1, "table": "t", "resource": {"a": {"one": {"table": "c", "on": {}}, "fields": {}}}}),
+        "`on`",
+    );
+    bad(
+        json!({"version": 1, "table": "t", "extra": 1, "resource": {}}),
+        "unknown key `extra`",
+    );
+
+    let set = PolicySet::from_source(
+        "actions: read\nrequest { resource: { owner: string, tags?: [string] } }\npolicy p for read { allow when resource.owner == \"x\" }",
+    )
+    .unwrap();
+    let check = |m: Json| Mapping::from_json(&m).unwrap().check(&set, "read");
+    assert!(
+        check(json!({"version": 1, "table": "t", "resource": {"owner": col("o", "string")}}))
+            .is_ok()
+    );
+    let mismatch = |m: Json, word: &str| {
+        let e = check(m.clone()).unwrap_err();
+        assert_eq!(e.code, Code::MappingMismatch, "{m}");
+        assert!(e.message.contains(word), "{m}: {}", e.message);
+    };
+    mismatch(
+        json!({"version": 1, "table": "t", "resource": {}}),
+        "requires this field",
+    );
+    mismatch(
+        json!({"version": 1, "table": "t", "resource": {"owner": col("o", "int")}}),
+        "no row would fit",
+    );
+    mismatch(
+        json!({"version": 1, "table": "t", "resource": {"owner": col("o", "string"), "extra": col("e", "int")}}),
+        "does not declare",
+    );
+    mismatch(
+        json!({"version": 1, "table": "t", "resource": {"owner": col("o", "string"),
+            "tags": {"many": {"table": "tags", "on": {"doc": "id"}}, "element": col("v", "int")}}}),
+        "no row would fit",
+    );
+}
+
+#[test]
+fn sql_keeps_comparisons_exact() {
+    use portcullis::filter::mapping::Mapping;
+    use portcullis::filter::sql::{render, Dialect, Param};
+    let set = PolicySet::from_source(
+        "actions: read\npolicy p for read in order {\n  allow when resource.n == \"7\"\n  allow when resource.n == 2\n  allow when resource.n < data.bound and resource.n > -1\n  allow when resource.s like \"a*_%?\"\n}",
+    )
+    .unwrap();
+    let m = Mapping::from_json(&json!({"version": 1, "table": "t", "resource": {
+        "n": {"column": "n", "type": "int"}, "s": {"column": "s", "type": "string"}}}))
+    .unwrap();
+    let data = set.load_data(&json!({"bound": 2.5})).unwrap();
+    let f = set
+        .filter_with(
+            &Request::from_json(&json!({"principal": null, "action": "read"})).unwrap(),
+            &data,
+            &m.schema(),
+        )
+        .unwrap();
+    let w = render(&f, &m, Dialect::Sqlite).unwrap();
+    // No text meets the integer column; 2.5 is the integer bound 2.
+    assert!(!w.params.contains(&Param::Text("7".into())), "{w:?}");
+    assert!(w.params.contains(&Param::Int(2)), "{w:?}");
+    assert!(w.clause.contains("\"t\".\"n\" <= ?"), "{}", w.clause);
+    assert!(w.params.contains(&Param::Text("a*_%[?]".into())), "{w:?}");
+    let w = render(&f, &m, Dialect::Postgres).unwrap();
+    assert!(w.params.contains(&Param::Text("a%\\_\\%?".into())), "{w:?}");
+    assert!(w.clause.contains("LIKE CAST($"), "{}", w.clause);
+}

@@ -602,8 +602,20 @@ fn compute_inner(
         ),
     };
     if class != ActionClass::Guarded && matches!(request.principal, Value::Null) {
-        let d = decide_now();
-        return Ok(never(request, d.outcome, Some(d.reason.to_string()), None));
+        // Unauthenticated, unless the row is outside the contract (a deny).
+        let mut f = never(
+            request,
+            Outcome::Unauthenticated,
+            Some(format!(
+                "action `{}` requires an authenticated caller",
+                request.action
+            )),
+            None,
+        );
+        if shape_ok != Condition::True || gate != Condition::True {
+            f.refusal = None;
+        }
+        return Ok(f);
     }
     let mut results = Vec::new();
     if class == ActionClass::Open {
