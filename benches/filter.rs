@@ -85,7 +85,7 @@ fn examples() -> Vec<Example> {
         ),
         example(
             "diracx-jobs",
-            "policies/diracx-jobs.pcl",
+            "policies/diracx/jobs.pcl",
             "examples/filters/diracx-jobs.request.json",
             None,
             "examples/filters/diracx-jobs.mapping.json",
@@ -165,7 +165,7 @@ fn jobs() -> rusqlite::Connection {
 fn list(c: &mut Criterion) {
     let ex = example(
         "diracx-jobs",
-        "policies/diracx-jobs.pcl",
+        "policies/diracx/jobs.pcl",
         "examples/filters/diracx-jobs.request.json",
         None,
         "examples/filters/diracx-jobs.mapping.json",

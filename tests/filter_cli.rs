@@ -51,7 +51,7 @@ fn json_gives_the_versioned_residual() {
     let o = portcullis(&[
         "filter",
         "--policy",
-        "policies/diracx-jobs.pcl",
+        "policies/diracx/jobs.pcl",
         "--request",
         "examples/filters/diracx-jobs.request.json",
         "--mapping",
@@ -75,7 +75,7 @@ fn sql_gives_a_where_clause_and_its_parameters() {
         let o = portcullis(&[
             "filter",
             "--policy",
-            "policies/diracx-jobs.pcl",
+            "policies/diracx/jobs.pcl",
             "--request",
             "examples/filters/diracx-jobs.request.json",
             "--mapping",
@@ -112,7 +112,7 @@ fn a_constant_filter_says_always_or_never() {
         let mut args = vec![
             "filter",
             "--policy",
-            "policies/diracx-jobs.pcl",
+            "policies/diracx/jobs.pcl",
             "--request",
             p.to_str().unwrap(),
         ];
@@ -167,7 +167,7 @@ fn usage_errors_exit_2() {
     let o = portcullis(&[
         "filter",
         "--policy",
-        "policies/diracx-jobs.pcl",
+        "policies/diracx/jobs.pcl",
         "--request",
         "examples/filters/diracx-jobs.request.json",
         "--format",
@@ -182,7 +182,7 @@ fn usage_errors_exit_2() {
     let o = portcullis(&[
         "filter",
         "--policy",
-        "policies/diracx-jobs.pcl",
+        "policies/diracx/jobs.pcl",
         "--request",
         "examples/filters/diracx-jobs.request.json",
         "--mapping",

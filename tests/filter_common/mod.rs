@@ -431,7 +431,7 @@ pub fn flask_data() -> BoxedStrategy<Dataset> {
 
 /// DiracX: the jobs a caller may see.
 pub fn diracx_jobs() -> Example {
-    let policy = policy("diracx-jobs.pcl");
+    let policy = policy("diracx/jobs.pcl");
     let p = |name: &str, vo: &str, props: Json| json!({"principal": {"preferred_username": name, "dirac_group": format!("{vo}_user"), "vo": vo, "properties": props}, "action": "jobs.list"});
     Example {
         name: "diracx jobs.list",
