@@ -220,6 +220,8 @@ pub(crate) struct Facts {
     types: HashMap<Path, Types>,
     eqs: HashMap<Path, Value>,
     neqs: Vec<(Path, Value)>,
+    /// Atoms assumed true or false as they are.
+    atoms: Vec<(Atom, bool)>,
     /// A contradiction was assumed: no resource takes this branch.
     pub impossible: bool,
 }
@@ -232,6 +234,7 @@ impl Facts {
             types: HashMap::new(),
             eqs: HashMap::new(),
             neqs: Vec::new(),
+            atoms: Vec::new(),
             impossible: false,
         }
     }
@@ -314,6 +317,9 @@ impl Facts {
             }
             return;
         }
+        if self.atoms.len() < 64 && !matches!(a, Atom::Exists { .. }) {
+            self.atoms.push((a.clone(), positive));
+        }
         match (a, positive) {
             (Atom::Type { path, types }, true) => self.narrow(path, *types),
             (Atom::Type { path, types }, false) => self.narrow(path, Types::ALL.minus(*types)),
@@ -350,6 +356,9 @@ impl Facts {
 
     /// Whether an atom is known to hold (or not) in this branch.
     pub fn decide_atom(&self, a: &Atom) -> Option<bool> {
+        if let Some((_, known)) = self.atoms.iter().find(|(b, _)| b == a) {
+            return Some(*known);
+        }
         let t = self.types_of(a.path());
         match a {
             Atom::Type { types, .. } => {

@@ -470,6 +470,11 @@ impl Condition {
             Condition::True => Condition::False,
             Condition::False => Condition::True,
             Condition::Not(inner) => *inner,
+            // A type test's negation is the test of the other types.
+            Condition::Atom(Atom::Type { path, types }) => Condition::atom(Atom::Type {
+                path,
+                types: Types::ALL.minus(types),
+            }),
             other => Condition::Not(Box::new(other)),
         }
     }
