@@ -144,6 +144,20 @@ codes! {
     /// A field or item read where the value does not have it: `resource.acl`
     /// on a resource without `acl`, outside `??` and `has`.
     AbsentField = "PCL504", "absent-field", Error;
+    /// `portcullis filter`: a construct no database condition can express
+    /// exactly over the resource: `secret_eq(resource.key, ...)`.
+    FilterUnsupported = "PCL600", "filter-unsupported", Error;
+    /// `portcullis filter`: the filter grows past its limits (a data lookup
+    /// keyed by the resource unrolls into a case per row).
+    FilterLimit = "PCL601", "filter-limit", Error;
+    /// A mapping that cannot be read: `{"column": "owner id"}`.
+    InvalidMapping = "PCL602", "invalid-mapping", Error;
+    /// A mapping that disagrees with the request contract: an integer column
+    /// where the contract says `uuid`.
+    MappingMismatch = "PCL603", "mapping-mismatch", Error;
+    /// A filter the mapping cannot render: a row filter on a field the
+    /// mapping lacks, or `filters: null`.
+    FilterUnmappable = "PCL604", "filter-unmappable", Error;
     /// The formatter's output would not mean what the input means (a bug
     /// in the formatter), so the file is left as it is.
     FormatRefused = "PCL700", "format-refused", Error;

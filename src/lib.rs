@@ -55,6 +55,7 @@
 mod ast;
 mod diagnostics;
 mod eval;
+pub mod filter;
 mod ir;
 mod limits;
 mod load;
@@ -78,6 +79,7 @@ pub use diagnostics::{Code, Finding, PolicyError, Severity};
 #[doc(hidden)]
 pub use eval::secret_comparisons;
 pub use eval::{DecidingStatement, Decision, EvalError};
+pub use filter::{Filter, FilterError, Schema};
 pub use limits::Limits;
 pub use load::{read_policy, FolderResolver, ImportError, ImportResolver, ResolvedImport};
 pub use policy::PolicySet;

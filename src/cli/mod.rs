@@ -1,6 +1,8 @@
 //! The command line: `eval`, `test`, `check` and `fmt`. Each command returns an
 //! [`ExitStatus`]; nothing here decides anything itself.
 
+mod filter;
+
 use crate::diagnostics::escape_controls;
 use crate::tools::cases;
 use crate::tools::lint::{self, Level};
@@ -99,6 +101,11 @@ enum Command {
         #[arg(long, value_name = "CODE")]
         allow: Vec<String>,
     },
+    /// Which resources a request may act on: a residual condition (JSON) or a SQL WHERE clause.
+    ///
+    /// Exit status: 0 a filter was computed (always, never or a residual),
+    /// 2 unusable input, or a filter the policy or mapping cannot give.
+    Filter(filter::FilterArgs),
     /// Lay policy files out canonically (comments kept; idempotent).
     ///
     /// Rewrites files in place and lists those it changed. Exit status: 0
@@ -191,6 +198,7 @@ pub fn main() -> ExitStatus {
             };
             check(&paths, &levels, format, &mut out, &mut err)
         }
+        Command::Filter(args) => filter::run(&args, &mut out, &mut err),
         Command::Fmt {
             paths,
             check,
