@@ -331,7 +331,8 @@ def main() -> int:
             print(f"{c.engine} {c.workload}: wrong decisions (allow {c.allow()}, deny {c.deny()})", file=sys.stderr)
             return 1
 
-    print(f"Python {sys.version.split()[0]}, portcullis {portcullis.__version__}, {os.cpu_count()} cores")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"Python {sys.version.split()[0]}, portcullis {portcullis.__version__}, {os.cpu_count()} cores, load average {load}")
     if missing:
         print(f"not installed, left out: {', '.join(missing)} (pip install cedarpy casbin)")
     print()
