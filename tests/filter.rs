@@ -15,6 +15,7 @@
     reason = "test code fails loudly"
 )]
 
+#[allow(dead_code, reason = "the filter tests read case files only")]
 mod common;
 
 use portcullis::filter::{FilterKind, Schema};
