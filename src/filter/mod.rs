@@ -544,7 +544,9 @@ fn compute_inner(
     // What is known of the resource: the schema, the known keys; and, for
     // the policy's evaluation (which only runs on resources that fit), the
     // contract.
+    // The resource of a row is never absent.
     let mut root_know = schema.know.clone();
+    root_know.types = root_know.types.minus(Types::ABSENT);
     if let Some(r) = skeleton {
         let mut k = Know::of(Types::RECORD);
         k.fields = r
@@ -555,7 +557,8 @@ fn compute_inner(
     }
     let resource_contract = contract_root(program, info, "resource");
     let mut shape_facts = Facts::new(Arc::new(root_know.clone()));
-    let mut next_var = 1000;
+    // The contract's `exists` are numbered first, the policy's after them.
+    let mut next_var = 1;
     let shape_ok = match resource_contract {
         Some((_, shape)) => fits(&mut shape_facts, &Path::root(), shape, &mut next_var)?,
         None => Condition::True,
@@ -569,6 +572,7 @@ fn compute_inner(
     let mut pe = Pe::new(
         program, request, data, limits, &synth, facts, true, skeleton,
     );
+    pe.number_vars_from(next_var);
 
     // Authentication. `gate` holds what the policy part needs besides the
     // contract; conditions computed knowing the contract holds are only
