@@ -15,6 +15,9 @@
     reason = "test code fails loudly"
 )]
 
+#[allow(dead_code, reason = "the filter tests read case files only")]
+mod common;
+
 use portcullis::filter::{FilterKind, Schema};
 use portcullis::{Code, Data, PolicySet, Request, Value};
 use proptest::prelude::*;
@@ -533,4 +536,60 @@ fn sql_keeps_comparisons_exact() {
     let w = render(&f, &m, Dialect::Postgres).unwrap();
     assert!(w.params.contains(&Param::Text("a%\\_\\%?".into())), "{w:?}");
     assert!(w.clause.contains("LIKE CAST($"), "{}", w.clause);
+}
+
+/// Every conformance and edge case of the bundles, its resource taken out:
+/// where the bundle's policy gives a filter (some refuse, by name), it
+/// admits the case's resource exactly when the case's decision allows.
+#[test]
+fn the_bundle_cases_agree_with_their_filters() {
+    let (mut agreed, mut refused) = (0, 0);
+    for bundle in ["flip", "flexmeasures", "diracx", "flask-rbac", "rs-server"] {
+        let set = PolicySet::from_file(format!(
+            "{}/policies/{bundle}.pcl",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        for dir in ["conformance", "bundles"] {
+            let file = common::case_file(&format!("{dir}/{bundle}.json"));
+            for (case, data) in common::cases_with_data(&file) {
+                let Ok(request) = Request::from_json(&case["request"]) else {
+                    continue;
+                };
+                let Ok(data) = set.load_data(&data) else {
+                    continue;
+                };
+                let Some(resource) = case["request"].get("resource") else {
+                    continue;
+                };
+                let mut without = case["request"].clone();
+                without.as_object_mut().unwrap().remove("resource");
+                let unknown = Request::from_json(&without).unwrap();
+                match set.filter(&unknown, &data) {
+                    Ok(f) => {
+                        let allowed = set.decide(&request, &data).is_allowed();
+                        let value = Value::from_json(resource, 128).unwrap();
+                        assert_eq!(
+                            f.allows(&value),
+                            allowed,
+                            "{bundle} {}: {}",
+                            case["name"],
+                            f.to_json()
+                        );
+                        agreed += 1;
+                    }
+                    Err(e) => {
+                        assert!(
+                            matches!(e.code, Code::FilterUnsupported | Code::FilterLimit),
+                            "{bundle} {}: {e:?}",
+                            case["name"]
+                        );
+                        refused += 1;
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{agreed} bundle cases agreed with their filter, {refused} refused");
+    assert!(agreed > 100, "{agreed} cases agreed, {refused} refused");
 }

@@ -468,6 +468,25 @@ impl Facts {
         }
     }
 
+    /// The condition with what this branch decides folded in, one level
+    /// deep (the disjuncts of an `or`).
+    fn shallow(&self, c: Condition) -> Condition {
+        match c {
+            Condition::Or(cs) => {
+                Condition::or(cs.into_iter().filter_map(|c| match self.decide(&c) {
+                    Some(false) => None,
+                    Some(true) => Some(Condition::True),
+                    None => Some(c),
+                }))
+            }
+            other => match self.decide(&other) {
+                Some(true) => Condition::True,
+                Some(false) => Condition::False,
+                None => other,
+            },
+        }
+    }
+
     /// The condition with what this branch knows folded in.
     pub fn simplify(&self, c: Condition) -> Condition {
         match c {
@@ -531,8 +550,21 @@ impl Facts {
                     if others.impossible {
                         return Condition::False;
                     }
-                    if out.get(i).is_some_and(|c| others.decide(c) == Some(true)) {
-                        out.remove(i);
+                    // Each conjunct only matters where the others hold:
+                    // simplified knowing them, the whole stays the same.
+                    let Some(c) = out.get(i).cloned() else {
+                        continue;
+                    };
+                    match others.shallow(c) {
+                        Condition::True => {
+                            out.remove(i);
+                        }
+                        Condition::False => return Condition::False,
+                        simpler => {
+                            if let Some(slot) = out.get_mut(i) {
+                                *slot = simpler;
+                            }
+                        }
                     }
                 }
                 Condition::and(out)

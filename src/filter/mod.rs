@@ -1,6 +1,6 @@
 //! Partial evaluation to filters: which resources may this caller see?
 //!
-//! Input: a compiled [`Program`], a request whose resource is unknown (no
+//! Input: a compiled `Program`, a request whose resource is unknown (no
 //! `resource` key) or partly known (a record: the keys it holds are fixed,
 //! every other key comes from the row), the data, and optionally a
 //! [`Schema`] (what the rows can hold, from a [`mapping::Mapping`]).
@@ -541,7 +541,9 @@ fn compute_inner(
     // What is known of the resource: the schema, the known keys; and, for
     // the policy's evaluation (which only runs on resources that fit), the
     // contract.
+    // The resource of a row is never absent.
     let mut root_know = schema.know.clone();
+    root_know.types = root_know.types.minus(Types::ABSENT);
     if let Some(r) = skeleton {
         let mut k = Know::of(Types::RECORD);
         k.fields = r
@@ -552,7 +554,8 @@ fn compute_inner(
     }
     let resource_contract = contract_root(program, info, "resource");
     let mut shape_facts = Facts::new(Arc::new(root_know.clone()));
-    let mut next_var = 1000;
+    // The contract's `exists` are numbered first, the policy's after them.
+    let mut next_var = 1;
     let shape_ok = match resource_contract {
         Some((_, shape)) => fits(&mut shape_facts, &Path::root(), shape, &mut next_var)?,
         None => Condition::True,
@@ -566,6 +569,7 @@ fn compute_inner(
     let mut pe = Pe::new(
         program, request, data, limits, &synth, facts, true, skeleton,
     );
+    pe.number_vars_from(next_var);
 
     // Authentication. `gate` holds what the policy part needs besides the
     // contract; conditions computed knowing the contract holds are only

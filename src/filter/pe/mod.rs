@@ -259,6 +259,11 @@ impl<'a> Pe<'a> {
         }
     }
 
+    /// Numbers `exists` elements from `n` on.
+    pub fn number_vars_from(&mut self, n: u32) {
+        self.next_var = self.next_var.max(n);
+    }
+
     /// A fresh number for the element of an `exists`.
     pub fn fresh_var(&mut self) -> u32 {
         let v = self.next_var;
