@@ -53,7 +53,7 @@ class _Column:
 
 @dataclass(frozen=True)
 class _Many:
-    table: Table
+    table: Any  # an alias of the related table, so a table may join itself
     on: Mapping[str, str]
     element: Optional[_Column]
 
@@ -70,7 +70,7 @@ class _Renderer:
         self.fields: dict[str, Any] = self._fields(table, resource)
         self.vars: dict[str, _Column] = {}
 
-    def _column(self, table: Table, spec: Mapping[str, Any]) -> _Column:
+    def _column(self, table: Any, spec: Mapping[str, Any]) -> _Column:
         name = spec["column"]
         if name not in table.c:
             raise _refuse(f"the column `{name}` is not in the table `{table.name}`")
@@ -90,10 +90,11 @@ class _Renderer:
                 if other is None:
                     raise _refuse(f"the table `{other_name}` is not in the model's metadata")
                 elem = spec.get("element", {})
+                alias = other.alias()
                 out[key] = _Many(
-                    other,
+                    alias,
                     dict(spec["many"]["on"]),
-                    self._column(other, elem) if "column" in elem else None,
+                    self._column(alias, elem) if "column" in elem else None,
                 )
             elif "one" in spec:
                 out[key] = ("one", key)
@@ -190,7 +191,8 @@ class _Renderer:
             if when_null and when_set:
                 return true()
             if when_null:
-                return c.col.is_(None)
+                isnull: ColumnElement[bool] = c.col.is_(None)
+                return isnull
             if when_set:
                 return self._present(c)
             return false()
