@@ -1,6 +1,6 @@
 """Policy.filter, Filter.to_sql and portcullis.sqlalchemy against the decision.
 
-For the FLIP and flask-rbac bundles (the examples in examples/filters/):
+For the FLIP, DiracX and flask-rbac bundles (the examples in examples/filters/):
 SQLite tables built with SQLAlchemy, generated rows (NULLs and letter case
 included), and for every row: the decision on it allows exactly when the row
 is in ``select(Model).where(flt.to_sqlalchemy(Model))`` and in the rows the
@@ -214,3 +214,87 @@ def test_flask_rbac_products_rows_follow_the_row_filters() -> None:
         assert got == expected
         clause, params = flt.to_sql(mapping)
         assert sql_ids(engine, "products", clause, params) == expected
+
+
+DIRACX_PRINCIPALS: list[dict[str, Any]] = [
+    {"preferred_username": "alice", "dirac_group": "lhcb_user", "vo": "lhcb", "properties": ["NormalUser"]},
+    {"preferred_username": "alice", "dirac_group": "lhcb_user", "vo": "lhcb", "properties": ["NormalUser", "JobSharing"]},
+    {"preferred_username": "bob", "dirac_group": "lhcb_admin", "vo": "lhcb", "properties": ["JobAdministrator"]},
+    {"preferred_username": "carol", "dirac_group": "lhcb_user", "vo": "lhcb", "properties": []},
+]
+
+
+@pytest.mark.parametrize("principal", DIRACX_PRINCIPALS)
+def test_diracx_jobs_filter_is_the_decision(principal: dict[str, Any]) -> None:
+    policy = portcullis.Policy.from_file(str(REPO / "policies" / "diracx" / "jobs.pcl"))
+    mapping = load("diracx-jobs.mapping.json")
+    md = MetaData()
+    jobs = Table(
+        "jobs",
+        md,
+        Column("job_id", Integer, primary_key=True),
+        Column("owner", String, nullable=True),
+        Column("owner_group", String, nullable=True),
+        Column("vo", String, nullable=True),
+    )
+    engine = create_engine("sqlite://")
+    md.create_all(engine)
+    rows = []
+    values = itertools.product([None, "alice", "Alice", "bob"], [None, "lhcb_user", "lhcb_admin"], [None, "lhcb", "LHCb", "belle"])
+    with engine.begin() as conn:
+        for i, (owner, group, vo) in enumerate(values):
+            conn.execute(jobs.insert().values(job_id=i, owner=owner, owner_group=group, vo=vo))
+            rows.append({"job_id": i, "owner": owner, "owner_group": group, "vo": vo})
+    request = {"principal": principal, "action": "jobs.list"}
+    flt = policy.filter(request, mapping=mapping)
+    allowed = {r["job_id"] for r in rows if policy.decide({**request, "resource": r}).allowed}
+    with engine.connect() as conn:
+        got = {r.job_id for r in conn.execute(select(jobs).where(flt.to_sqlalchemy(jobs)))}
+        clause, params = flt.to_sql(mapping)
+        by_sql = {r[0] for r in conn.exec_driver_sql(f'SELECT job_id FROM "jobs" WHERE {clause}', tuple(params))}
+    assert got == by_sql == allowed
+    if "NormalUser" in principal["properties"]:
+        assert 0 < len(allowed) < len(rows)
+
+
+def test_text_tests_are_exact_on_sqlite() -> None:
+    """`like` and the string tests: case counts, and `%`, `_`, `?`, `[` in
+    the pattern stand for themselves."""
+    policy = portcullis.Policy.from_source(
+        "actions: read\n"
+        "policy p for read {\n"
+        '  allow when resource.name like "a*_%"\n'
+        '  allow when starts_with(resource.name, "[x?")\n'
+        '  allow when ends_with(resource.name, "Z")\n'
+        "}\n"
+    )
+    mapping = {"version": 1, "table": "items", "resource": {"name": {"column": "name", "type": "string"}}}
+    md = MetaData()
+    items = Table("items", md, Column("id", Integer, primary_key=True), Column("name", String, nullable=True))
+    engine = create_engine("sqlite://")
+    md.create_all(engine)
+    names = [None, "", "a_%", "ab_%", "A_%", "a%%", "abc", "[x?y", "[xay", "xz", "xZ", "%Z", "a_"]
+    with engine.begin() as conn:
+        for i, n in enumerate(names):
+            conn.execute(items.insert().values(id=i, name=n))
+    flt = policy.filter({"principal": None, "action": "read"}, mapping=mapping)
+    assert flt.kind == "residual"
+    allowed = {i for i, n in enumerate(names) if policy.decide({"principal": None, "action": "read", "resource": {"name": n}}).allowed}
+    with engine.connect() as conn:
+        got = {r.id for r in conn.execute(select(items).where(flt.to_sqlalchemy(items)))}
+        clause, params = flt.to_sql(mapping)
+        by_sql = {r[0] for r in conn.exec_driver_sql(f'SELECT id FROM "items" WHERE {clause}', tuple(params))}
+    assert got == by_sql == allowed
+    assert allowed == {2, 3, 7, 10, 11}
+
+
+def test_to_sqlalchemy_refuses_an_unmapped_row_filter() -> None:
+    folder = REPO / "tests" / "diagnostics" / "filter"
+    policy = portcullis.Policy.from_file(str(folder / "PCL604-filter-unmappable.pcl"))
+    mapping = json.loads((folder / "PCL604-filter-unmappable.mapping.json").read_text())
+    request = json.loads((folder / "PCL604-filter-unmappable.request.json").read_text())
+    flt = policy.filter(request, mapping=mapping)
+    rows = Table("rows", MetaData(), Column("id", Integer, primary_key=True), Column("owner", String))
+    with pytest.raises(portcullis.FilterError) as info:
+        flt.to_sqlalchemy(rows)
+    assert info.value.code == "PCL604"
