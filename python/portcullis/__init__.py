@@ -13,7 +13,10 @@ Compile a policy once, then decide requests from many threads::
     )
     decision.allowed, decision.status, decision.filters
 
-Only compiling raises (:class:`PolicyError`). A request or data that does not
+Only compiling and filtering raise (:class:`PolicyError`,
+:class:`FilterError`). ``policy.filter(request)`` (a request without
+``resource``) says which resources the request may act on: see
+:mod:`portcullis.sqlalchemy` and docs/filtering.md. A request or data that does not
 fit the policy's contract is a deny decision whose reason names the field.
 The integrations are :mod:`portcullis.flask` and :mod:`portcullis.fastapi`.
 """
@@ -22,6 +25,8 @@ from ._portcullis import (
     Data,
     Decision,
     Diagnostic,
+    Filter,
+    FilterError,
     Policy,
     PolicyError,
     Statement,
@@ -32,6 +37,8 @@ __all__ = [
     "Data",
     "Decision",
     "Diagnostic",
+    "Filter",
+    "FilterError",
     "Policy",
     "PolicyError",
     "Statement",

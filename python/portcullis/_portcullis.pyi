@@ -1,6 +1,7 @@
 from collections.abc import Iterable, Mapping
 from os import PathLike
 from typing import Any, Literal, Optional, Union, final
+from sqlalchemy import ColumnElement
 
 __version__: str
 
@@ -97,9 +98,52 @@ class Policy:
     def decide_many(
         self, requests: Iterable[Mapping[str, object]], data: DataArg = None
     ) -> list[Decision]: ...
+    def filter(
+        self,
+        request: Mapping[str, object],
+        data: DataArg = None,
+        mapping: MappingArg = None,
+    ) -> Filter: ...
     @property
     def actions(self) -> list[str]: ...
     @property
     def warnings(self) -> list[Diagnostic]: ...
     @property
     def name(self) -> str: ...
+
+MappingArg = Union[Mapping[str, Any], str, PathLike[str], None]
+
+class FilterError(Exception):
+    """A filter that cannot be computed or rendered exactly (PCL6xx)."""
+
+    code: str
+    name: str
+    message: str
+    help: Optional[str]
+
+@final
+class Filter:
+    """Which resources a request may act on."""
+
+    @property
+    def kind(self) -> Literal["always", "never", "residual"]: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def mapping(self) -> Optional[dict[str, Any]]: ...
+    @property
+    def statements(self) -> list[Statement]: ...
+    @property
+    def filters(self) -> list[Optional[dict[str, Any]]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_sql(
+        self,
+        mapping: Union[Mapping[str, Any], str, PathLike[str]],
+        dialect: Literal["sqlite", "postgres", "postgresql"] = "sqlite",
+    ) -> tuple[str, list[Union[int, str, bool]]]: ...
+    def to_sqlalchemy(
+        self,
+        model: Any,
+        mapping: MappingArg = None,
+        dialect: Literal["sqlite", "postgresql"] = "sqlite",
+    ) -> ColumnElement[bool]: ...

@@ -2,7 +2,8 @@
 //! decisions and data for Python, over the crate's public API.
 //!
 //! Invariants:
-//! - only compiling raises (`PolicyError`); a request or data that cannot
+//! - only compiling and filtering raise (`PolicyError`, `FilterError`,
+//!   see `filter.rs`); a request or data that cannot
 //!   be converted, or does not fit the policy's contract, is a denying
 //!   decision naming the field, never an exception;
 //! - the GIL is released while the engine decides; Python objects are read
@@ -11,6 +12,7 @@
 //!   threads at once.
 
 mod convert;
+mod filter;
 
 use portcullis::{Decision as RustDecision, EvalError, Finding, Outcome, PolicySet, Severity};
 use pyo3::create_exception;
@@ -289,6 +291,21 @@ impl Policy {
                 return Ok(out);
             }
         }
+    }
+
+    /// Which resources `request` (a mapping without `resource`, or with
+    /// the keys every row shares) may act on. `mapping` (a dict or the path
+    /// of a JSON file, `docs/filtering.md`) says what the rows can hold.
+    /// Raises `FilterError` when no exact filter exists.
+    #[pyo3(signature = (request, data = None, mapping = None))]
+    fn filter(
+        &self,
+        py: Python<'_>,
+        request: &Bound<'_, PyAny>,
+        data: Option<&Bound<'_, PyAny>>,
+        mapping: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<filter::Filter> {
+        self.filter_impl(py, request, data, mapping)
     }
 
     /// The declared action names.
@@ -583,6 +600,8 @@ fn _portcullis(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Statement>()?;
     m.add_class::<Diagnostic>()?;
     m.add("PolicyError", m.py().get_type::<PolicyError>())?;
+    m.add_class::<filter::Filter>()?;
+    m.add("FilterError", m.py().get_type::<filter::FilterError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
