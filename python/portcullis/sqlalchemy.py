@@ -115,8 +115,10 @@ class _Renderer:
             return self.vars[var]
         node: Any = self.fields
         for step in path:
+            if isinstance(node, tuple):
+                raise _refuse(f"the path {list(path)} reads a `one` relation")
             if not isinstance(node, dict):
-                raise _refuse(f"the path {list(path)} goes through a relation or a column")
+                raise _refuse(f"the path {list(path)} goes through a column")
             if step not in node:
                 return None  # not mapped: absent from every row
             node = node[step]
