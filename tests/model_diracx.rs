@@ -1508,10 +1508,13 @@ fn bundle_agrees_with_the_model_on_generated_requests() {
     // contract, often enough that the comparison means something.
     let share = |k: &str| tally.get(k).copied().unwrap_or(0) * 100 / CASES as usize;
     for (outcome, low, high) in [
-        ("allow", 15, 100),
-        ("deny", 15, 100),
-        ("unauthenticated", 5, 100),
-        ("invalid", 10, 45),
+        // Floors sit well under the generators' means (allow ~17.5%, deny
+        // ~39%, unauthenticated ~5.5%, invalid ~38% over three runs) so that
+        // a fresh seed does not fail a sound bundle.
+        ("allow", 10, 100),
+        ("deny", 20, 100),
+        ("unauthenticated", 2, 100),
+        ("invalid", 20, 60),
     ] {
         if !(low..=high).contains(&share(outcome)) {
             report.push_str(&format!(

@@ -1425,10 +1425,14 @@ fn bundle_agrees_with_the_model_on_generated_requests() {
     // contract, often enough that the comparison means something.
     let share = |k: &str| tally.get(k).copied().unwrap_or(0) * 100 / CASES as usize;
     for (outcome, low, high) in [
-        ("allow", 12, 100),
-        ("deny", 15, 100),
-        ("unauthenticated", 10, 100),
-        ("invalid", 10, 45),
+        // Floors sit well under the generators' means (allow ~12.7%, deny
+        // ~23%, unauthenticated ~23%, invalid ~40% over six runs) so that a
+        // fresh seed does not fail a sound bundle; they still catch a
+        // generator that stopped reaching an outcome.
+        ("allow", 7, 100),
+        ("deny", 12, 100),
+        ("unauthenticated", 12, 100),
+        ("invalid", 20, 60),
     ] {
         if !(low..=high).contains(&share(outcome)) {
             report.push_str(&format!(
