@@ -77,7 +77,10 @@ pub use diagnostics::{Code, Finding, PolicyError, Severity};
 #[cfg(feature = "test-instrumentation")]
 #[doc(hidden)]
 pub use eval::secret_comparisons;
-pub use eval::{DecidingStatement, Decision, EvalError};
+pub use eval::{
+    Condition, ConditionResult, DecidingStatement, Decision, EvalError, Explanation, SeenValue,
+    StatementExplanation, StatementStatus,
+};
 pub use limits::Limits;
 pub use load::{read_policy, FolderResolver, ImportError, ImportResolver, ResolvedImport};
 pub use policy::PolicySet;

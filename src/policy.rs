@@ -3,7 +3,7 @@
 //! runs the IR.
 
 use crate::diagnostics::{Finding, PolicyError, Severity};
-use crate::eval::{self, Decision, EvalError};
+use crate::eval::{self, Decision, EvalError, Explanation};
 use crate::limits::Limits;
 use crate::load::{self as bundle, FolderResolver, ImportResolver};
 use crate::lower;
@@ -116,9 +116,21 @@ impl PolicySet {
     /// Data from [`PolicySet::load_data`] or [`PolicySet::check_data`] of
     /// this set is used as it is; any other data is first validated against
     /// the declared `data` shape, on every decision.
+    #[inline]
     pub fn decide(&self, request: &Request, data: &Data) -> Decision {
         let checked = data.checked_for == Some(self.id);
         eval::decide(&self.program, request, &data.root, checked, &self.limits)
+    }
+
+    /// Decides a request as [`PolicySet::decide`] does and says why: for
+    /// every statement the action reaches, whether it decided, did not
+    /// apply (with its condition tree, the values each evaluated part saw
+    /// and the part that failed), failed or was not reached. Credentials
+    /// are shown as `<secret>`. The decision is the one `decide` makes,
+    /// cost included.
+    pub fn explain<'a>(&'a self, request: &'a Request, data: &'a Data) -> Explanation<'a> {
+        let checked = data.checked_for == Some(self.id);
+        eval::explain(&self.program, request, &data.root, checked, &self.limits)
     }
 
     /// Reads data from JSON and validates it against this set's `data`

@@ -12,6 +12,8 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::{ExitCode, Termination};
 
+mod explain;
+
 /// How a command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitStatus {
@@ -63,6 +65,14 @@ enum Command {
         /// Facts for the policy: a JSON object.
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Also say why: every statement the action reaches, with its
+        /// condition tree and the values it saw (credentials hidden).
+        #[arg(long)]
+        explain: bool,
+        /// Output format: `json` (the default), or `human` (the default
+        /// with `--explain`: the decision and a tree per statement).
+        #[arg(long, value_enum)]
+        format: Option<EvalFormat>,
     },
     /// Run conformance case files and report `N passed, N failed`.
     ///
@@ -117,6 +127,15 @@ enum Command {
     },
 }
 
+/// `--format` of `eval`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EvalFormat {
+    /// The decision (and explanation) as one JSON document.
+    Json,
+    /// Text for people.
+    Human,
+}
+
 /// `--format` of `check`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum CheckFormat {
@@ -150,7 +169,17 @@ pub fn main() -> ExitStatus {
             policy,
             request,
             data,
-        } => eval(&policy, &request, data.as_deref(), &mut out, &mut err),
+            explain,
+            format,
+        } => {
+            let format = format.unwrap_or(if explain {
+                EvalFormat::Human
+            } else {
+                EvalFormat::Json
+            });
+            let how = EvalOutput { explain, format };
+            eval(&policy, &request, data.as_deref(), how, &mut out, &mut err)
+        }
         Command::Test {
             files,
             policy,
@@ -227,11 +256,20 @@ fn read_json_file(path: &std::path::Path, what: &str) -> Result<String, String> 
         .map_err(|e| format!("cannot read {what} `{}`: {e}", path.display()))
 }
 
+/// What `portcullis eval` prints.
+#[derive(Clone, Copy, Debug)]
+pub struct EvalOutput {
+    /// The explanation too.
+    pub explain: bool,
+    pub format: EvalFormat,
+}
+
 /// `portcullis eval`.
 pub fn eval(
     policy: &std::path::Path,
     request: &std::path::Path,
     data: Option<&std::path::Path>,
+    how: EvalOutput,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> ExitStatus {
@@ -269,9 +307,8 @@ pub fn eval(
         let _ = writeln!(err, "{}", render(&e));
         return ExitStatus::Unusable;
     }
-    let decision = set.decide(&request, &data);
-    let _ = writeln!(out, "{}", decision.to_json());
-    if decision.is_allowed() {
+    let allowed = explain::print(&set, &request, &data, how, out);
+    if allowed {
         ExitStatus::Success
     } else {
         ExitStatus::Refused

@@ -154,6 +154,7 @@ impl<'u> Lowerer<'u> {
                     let id = self.lets.len() as u32;
                     self.lets.push(Some(e));
                     self.let_types.push(ty.clone());
+                    self.name_let(id, &name.name);
                     self.scope
                         .push((name.name.clone(), Local::Let(id, ty), name.span));
                 }

@@ -99,7 +99,7 @@ impl<'u> Lowerer<'u> {
 
     pub(super) fn bind(&mut self, name: &Ident, ty: Ty) -> Slot {
         self.reserved_local(name);
-        let slot = self.new_slot();
+        let slot = self.new_slot(&name.name);
         self.scope
             .push((name.name.clone(), Local::Var(slot, ty), name.span));
         slot
