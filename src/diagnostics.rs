@@ -357,6 +357,28 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     prev.last().copied().unwrap_or(0)
 }
 
+/// Where the documentation lives: the crate's `homepage` (Cargo.toml)
+/// with `/docs/`. Help lines link pages under it, never a path in the
+/// source tree, which an installed binary's user does not have.
+pub const DOCS: &str = concat!(env!("CARGO_PKG_HOMEPAGE"), "/docs/");
+
+impl Code {
+    /// The documentation of this code: its section of the diagnostics
+    /// page (`.../diagnostics#pcl100-syntax-error`).
+    pub fn help_url(self) -> String {
+        docs_url(&format!(
+            "diagnostics#{}-{}",
+            self.code().to_ascii_lowercase(),
+            self.name()
+        ))
+    }
+}
+
+/// A page (and anchor) of the documentation: `docs_url("diagnostics#pcl100-syntax-error")`.
+pub fn docs_url(page: &str) -> String {
+    format!("{DOCS}{page}")
+}
+
 /// The closest candidate within a third of the name's length, if any.
 pub fn did_you_mean<'a>(
     name: &str,

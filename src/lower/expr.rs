@@ -585,7 +585,10 @@ impl<'u> Lowerer<'u> {
             .label("not a rule or built-in");
             f = match did_you_mean(&name.name, candidates) {
                 Some(s) => f.help(format!("did you mean `{s}`?")),
-                None => f.help("see docs/language.md for the built-in functions"),
+                None => f.help(format!(
+                    "see {} for the built-in functions",
+                    docs_url("language#17-built-in-functions")
+                )),
             };
             self.report(f);
             return placeholder();
@@ -602,7 +605,10 @@ impl<'u> Lowerer<'u> {
                     ),
                 )
                 .label("wrong number of arguments")
-                .help("see docs/language.md for the built-in functions"),
+                .help(format!(
+                    "see {} for the built-in functions",
+                    docs_url("language#17-built-in-functions")
+                )),
             );
             return placeholder();
         }

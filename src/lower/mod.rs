@@ -9,7 +9,7 @@
 use crate::ast::{
     self, ActionClass, BinOp, ExprKind, Ident, Item, KindTest, Outcome, Quantifier, Span, Stmt,
 };
-use crate::diagnostics::{did_you_mean, Code, Finding, Severity, Source};
+use crate::diagnostics::{did_you_mean, docs_url, Code, Finding, Severity, Source};
 use crate::ir::{self, Builtin, CmpOp, Expr, Name, Program, Root, Slot};
 use crate::limits::Limits;
 use crate::value::{glob_match, Record, Value};

@@ -80,7 +80,10 @@ impl Options {
             return Ok(());
         }
         let code = Code::parse(what).ok_or_else(|| {
-            format!("unknown code `{what}` (see docs/diagnostics.md for the list)")
+            format!(
+                "unknown code `{what}` (see {} for the list)",
+                crate::diagnostics::docs_url("diagnostics#all-codes")
+            )
         })?;
         if !code.adjustable() && level != Level::Deny {
             return Err(format!(
