@@ -62,7 +62,7 @@ pub enum Item {
         span: Span,
     },
     /// `let name = expr` at file level.
-    Const {
+    Let {
         name: Ident,
         value: Expr,
         span: Span,
@@ -84,7 +84,7 @@ impl Item {
             | Item::Undeclared { span, .. }
             | Item::Principals { span, .. }
             | Item::Shape { span, .. }
-            | Item::Const { span, .. }
+            | Item::Let { span, .. }
             | Item::Authenticate { span, .. } => *span,
             Item::Rule(rule) => rule.span,
             Item::Policy(policy) => policy.span,
@@ -517,7 +517,7 @@ pub(crate) fn for_each_expr<'a>(file: &'a File, f: &mut impl FnMut(&'a Expr)) {
             Item::Undeclared {
                 reason: Some(e), ..
             } => walk(e, f),
-            Item::Const { value, .. } => walk(value, f),
+            Item::Let { value, .. } => walk(value, f),
             Item::Rule(rule) => walk(&rule.body, f),
             Item::Authenticate { body, .. } => body.iter().for_each(|s| walk_stmt(s, f)),
             Item::Policy(p) => p.body.iter().for_each(|s| walk_stmt(s, f)),

@@ -102,6 +102,11 @@ codes! {
     /// Two principal kinds read the same field of the caller:
     /// `principals { staff == .id  patient == .id }`.
     AmbiguousKind = "PCL218", "ambiguous-principal-kind", Error;
+    /// A `let`, rule, parameter or loop variable named like a request root
+    /// or a built-in, which it would hide: `let resource = 1`.
+    ReservedName = "PCL219", "reserved-name", Error;
+    /// A declared action holding `*`: `actions: read, admin.*`.
+    GlobInDeclaration = "PCL220", "glob-in-declaration", Error;
     /// An `override policy` that no lower layer defines.
     OverrideNothing = "PCL300", "override-nothing", Warning;
     /// A declared action that no statement covers and that is not open or public.
@@ -139,6 +144,30 @@ codes! {
     /// A field or item read where the value does not have it: `resource.acl`
     /// on a resource without `acl`, outside `??` and `has`.
     AbsentField = "PCL504", "absent-field", Error;
+    /// `portcullis filter`: a construct no database condition can express
+    /// exactly over the resource: `secret_eq(resource.key, ...)`.
+    FilterUnsupported = "PCL600", "filter-unsupported", Error;
+    /// `portcullis filter`: the filter grows past its limits (a data lookup
+    /// keyed by the resource unrolls into a case per row).
+    FilterLimit = "PCL601", "filter-limit", Error;
+    /// A mapping that cannot be read: `{"column": "owner id"}`.
+    InvalidMapping = "PCL602", "invalid-mapping", Error;
+    /// A mapping that disagrees with the request contract: an integer column
+    /// where the contract says `uuid`.
+    MappingMismatch = "PCL603", "mapping-mismatch", Error;
+    /// A filter the mapping cannot render: a row filter on a field the
+    /// mapping lacks, or `filters: null`.
+    FilterUnmappable = "PCL604", "filter-unmappable", Error;
+    /// The formatter's output would not mean what the input means (a bug
+    /// in the formatter), so the file is left as it is.
+    FormatRefused = "PCL700", "format-refused", Error;
+    /// A path given to a command cannot be read, or holds no policy file:
+    /// `portcullis check missing/`.
+    UnreadablePath = "PCL701", "unreadable-path", Error;
+    /// An option names no code, or would lower an error: `--allow PCL206`.
+    InvalidOption = "PCL702", "invalid-option", Error;
+    /// A case file of `portcullis test` that cannot be read or run.
+    InvalidCaseFile = "PCL703", "invalid-case-file", Error;
 }
 
 impl fmt::Display for Code {

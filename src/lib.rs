@@ -55,6 +55,7 @@
 mod ast;
 mod diagnostics;
 mod eval;
+pub mod filter;
 mod ir;
 mod limits;
 mod load;
@@ -81,12 +82,19 @@ pub use eval::{
     Condition, ConditionResult, DecidingStatement, Decision, EvalError, Explanation, SeenValue,
     StatementExplanation, StatementStatus,
 };
+pub use filter::{Filter, FilterError, Schema};
 pub use limits::Limits;
 pub use load::{read_policy, FolderResolver, ImportError, ImportResolver, ResolvedImport};
 pub use policy::PolicySet;
 pub use request::{Data, Request, RequestBuilder, RequestError};
 pub use source::{Source, Span};
 pub use value::{Record, Value};
+
+/// The README's examples, compiled and run as doctests so that the front
+/// door stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
 /// What the CLI and editor tooling use: the AST, the parser, the linter,
 /// the formatter, the case runner and the report renderers. Not covered by
@@ -119,6 +127,12 @@ pub mod unstable {
     #[cfg(feature = "tools")]
     pub mod cases {
         pub use crate::tools::cases::*;
+    }
+    /// The compiled program as text (interned names, the action and
+    /// statement indexes, each statement's condition), for goldens and
+    /// `portcullis dump`. The format follows the IR and may change.
+    pub fn dump(policy: &crate::PolicySet) -> String {
+        crate::ir::dump::dump(&policy.program)
     }
     /// Reports: human, JSON, SARIF, GitHub annotations.
     #[cfg(feature = "tools")]

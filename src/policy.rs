@@ -4,6 +4,7 @@
 
 use crate::diagnostics::{Finding, PolicyError, Severity};
 use crate::eval::{self, Decision, EvalError, Explanation};
+use crate::filter::{self, Filter, FilterError, Schema};
 use crate::limits::Limits;
 use crate::load::{self as bundle, FolderResolver, ImportResolver};
 use crate::lower;
@@ -193,6 +194,52 @@ impl PolicySet {
     /// The declared action names.
     pub fn actions(&self) -> impl Iterator<Item = &str> {
         self.program.action_info.iter().map(|a| a.name.as_ref())
+    }
+
+    /// Which resources `request` may act on: its resource is unknown (no
+    /// `resource` key) or partly known (a record of the keys every row
+    /// shares). See `docs/filtering.md`.
+    pub fn filter(&self, request: &Request, data: &Data) -> Result<Filter, FilterError> {
+        self.filter_with(request, data, &Schema::open())
+    }
+
+    /// Like [`PolicySet::filter`], for resources that hold only what
+    /// `schema` says (from [`filter::mapping::Mapping::schema`]).
+    pub fn filter_with(
+        &self,
+        request: &Request,
+        data: &Data,
+        schema: &Schema,
+    ) -> Result<Filter, FilterError> {
+        let checked = data.checked_for == Some(self.id);
+        filter::compute(
+            &self.program,
+            &self.limits,
+            request,
+            &data.root,
+            checked,
+            schema,
+        )
+    }
+
+    /// The shape the request contract of `action` gives the resource.
+    pub(crate) fn resource_contract(&self, action: &str) -> Option<&ir::Shape> {
+        let info = self
+            .program
+            .actions
+            .get(action)
+            .and_then(|id| self.program.action_info.get(*id as usize));
+        let contract = info
+            .and_then(|i| i.contract)
+            .and_then(|i| self.program.action_contracts.get(i as usize))
+            .or(self.program.request_shape.as_ref())?;
+        match &contract.base {
+            ir::ShapeBase::Record(fields, _) => fields
+                .iter()
+                .find(|(n, _, _)| n.as_ref() == "resource")
+                .map(|(_, _, s)| s),
+            _ => None,
+        }
     }
 
     /// The limits this policy set was compiled with.

@@ -301,6 +301,25 @@ impl Data {
         }
     }
 
+    /// Data from a value built otherwise (the Python binding converts its
+    /// mappings straight to values): a record, or null for no data.
+    pub fn from_value(mut root: Value) -> Result<Data, RequestError> {
+        match root {
+            Value::Record(_) => {
+                root.index_lists();
+                Ok(Data {
+                    root,
+                    checked_for: None,
+                })
+            }
+            Value::Null => Ok(Data::empty()),
+            other => Err(RequestError::field(
+                "data",
+                format!("expected an object, found {}", other.type_name()),
+            )),
+        }
+    }
+
     /// Reads data from JSON text.
     pub fn from_json_str(text: &str) -> Result<Data, RequestError> {
         let json: serde_json::Value = serde_json::from_str(text).map_err(|e| RequestError {
@@ -365,6 +384,20 @@ mod tests {
         assert_eq!(e.field, "request.resorce");
         let e = Request::from_json_str("{").unwrap_err();
         assert_eq!(e.code, Code::InvalidJson);
+    }
+
+    #[test]
+    fn data_from_a_value_is_data_from_the_same_json() {
+        let json = serde_json::json!({"roles": ["a", "b"], "n": {"x": 1}});
+        let value = Value::from_json(&json, 128).unwrap();
+        assert_eq!(
+            Data::from_value(value).unwrap(),
+            Data::from_json(&json).unwrap()
+        );
+        assert_eq!(Data::from_value(Value::Null).unwrap(), Data::empty());
+        let e = Data::from_value(Value::Int(3)).unwrap_err();
+        assert_eq!(e.field, "data");
+        assert!(e.message.contains("found an integer"), "{e}");
     }
 
     #[test]

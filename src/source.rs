@@ -120,7 +120,7 @@ fn is_unsafe_char(c: char) -> bool {
 }
 
 /// Text with every character that could drive a terminal (see
-/// [`is_unsafe_char`]: ESC, BEL, CR, C1 controls, bidi overrides) written
+/// `is_unsafe_char`: ESC, BEL, CR, C1 controls, bidi overrides) written
 /// as a visible escape such as `\u{1b}`. Every message, label, help line
 /// and file name of a diagnostic goes through it before it is rendered.
 pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {

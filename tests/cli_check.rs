@@ -42,7 +42,7 @@ const WARNS: &str =
 fn bundled_policies_check_clean_with_exit_0_by_default() {
     let out = check(&[], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
-    assert_eq!(text(&out.stdout), "checked 6 files: 0 errors, 0 warnings\n");
+    assert_eq!(text(&out.stdout), "checked 7 files: 0 errors, 0 warnings\n");
 }
 
 #[test]

@@ -115,7 +115,7 @@ fn unknown_bundle_and_malformed_files_are_errors() {
     let unknown = dir.join("unknown.json");
     std::fs::write(&unknown, r#"{"bundle": "nope", "cases": []}"#).unwrap();
     let err = cases::run(&unknown, &options, &mut HashMap::new()).unwrap_err();
-    assert!(err.message.contains("unknown bundle `nope`"), "{err}");
+    assert!(err.message().contains("unknown bundle `nope`"), "{err}");
     let malformed = dir.join("malformed.json");
     std::fs::write(
         &malformed,
@@ -123,11 +123,11 @@ fn unknown_bundle_and_malformed_files_are_errors() {
     )
     .unwrap();
     let err = cases::run(&malformed, &options, &mut HashMap::new()).unwrap_err();
-    assert!(err.message.contains("missing field"), "{err}");
+    assert!(err.message().contains("missing field"), "{err}");
     let extra = dir.join("extra.json");
     std::fs::write(&extra, r#"{"bundle": "flip", "cases": [], "surprise": 1}"#).unwrap();
     let err = cases::run(&extra, &options, &mut HashMap::new()).unwrap_err();
-    assert!(err.message.contains("unknown field `surprise`"), "{err}");
+    assert!(err.message().contains("unknown field `surprise`"), "{err}");
     let traversal = dir.join("traversal.json");
     std::fs::write(&traversal, r#"{"bundle": "../secret", "cases": []}"#).unwrap();
     assert!(cases::run(&traversal, &options, &mut HashMap::new()).is_err());
@@ -150,7 +150,11 @@ fn a_failing_case_reports_what_differed_and_who_decided() {
         policies: root().join("policies"),
     };
     let results = cases::run(&file, &options, &mut HashMap::new()).unwrap();
-    let why = results[0].failure.as_ref().expect("the case fails");
+    let why = results[0]
+        .failure
+        .as_ref()
+        .expect("the case fails")
+        .to_string();
     assert!(
         why.contains("decision: expected allow, got unauthenticated"),
         "{why}"
@@ -240,7 +244,11 @@ fn requests_that_break_a_bundle_contract_name_the_field() {
             policies: root().join("policies"),
         };
         let results = cases::run(&file, &options, &mut HashMap::new()).unwrap();
-        let failure = results[0].failure.as_deref().unwrap_or("");
+        let failure = results[0]
+            .failure
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         assert!(failure.contains(field), "{bundle}: {failure:?}");
         let _ = std::fs::remove_file(&file);
     }

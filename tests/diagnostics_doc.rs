@@ -23,7 +23,10 @@
 //!   code and accept the fixed one;
 //! - PCL5xx: both policies must pass `check` without findings and compile;
 //!   deciding the bad request must deny with `Decision.error` carrying the
-//!   code, and the fixed one must decide without an error.
+//!   code, and the fixed one must decide without an error;
+//! - PCL6xx: both policies must pass `check` without findings; reading and
+//!   checking the `mapping` block, computing the filter and rendering it
+//!   must fail with the code for the bad example and succeed for the fixed.
 //!
 //! Outside the code sections, a `pcl` block is an example file that must
 //! check without findings; when it holds pragmas, it must report findings
@@ -118,6 +121,9 @@ struct Example {
     files: Vec<(String, String)>,
     request: Option<String>,
     data: Option<String>,
+    /// A command line and what it prints (the PCL7xx codes).
+    command: Option<String>,
+    mapping: Option<String>,
     limits: Limits,
     /// How many times the bad policy reports the code, when the page says.
     count: Option<usize>,
@@ -159,7 +165,9 @@ fn examples(section: &Section) -> Result<(Example, Example), String> {
                 Some(("max_eval_steps", n)) => {
                     example.limits.max_eval_steps = n.parse().map_err(|e| format!("{at}: {e}"))?;
                 }
-                None if word == "request" || word == "data" => part = Some(word.as_str()),
+                None if word == "request" || word == "data" || word == "mapping" => {
+                    part = Some(word.as_str())
+                }
                 _ => return Err(format!("{at}: unknown word `{word}` in the info string")),
             }
         }
@@ -172,6 +180,8 @@ fn examples(section: &Section) -> Result<(Example, Example), String> {
             ("pcl", None, None) => &mut example.policy,
             ("json", Some("request"), None) => &mut example.request,
             ("json", Some("data"), None) => &mut example.data,
+            ("text", None, None) => &mut example.command,
+            ("json", Some("mapping"), None) => &mut example.mapping,
             _ => {
                 return Err(format!(
                     "{at}: ```{} is not a policy, file, request or data block",
@@ -254,7 +264,7 @@ fn check(code: Code, role: &str, example: &Example) -> Result<Report, String> {
     }
     let entry = dir.0.join("policy.pcl");
     std::fs::write(&entry, policy).unwrap();
-    lint::check_paths(&[entry], &options)
+    lint::check_paths(&[entry], &options).map_err(|e| e.to_string())
 }
 
 /// Checks one code's examples; returns what is wrong.
@@ -326,6 +336,26 @@ fn run(code: Code, bad: &Example, fixed: &Example) -> Vec<String> {
                 }
             }
         }
+        b'6' => {
+            for (role, example) in [("bad", bad), ("fixed", fixed)] {
+                if let Err(e) = filter(code, role, example) {
+                    problems.push(e);
+                }
+            }
+        }
+        // The tools' own errors come from a command line, not a policy: the
+        // section shows the command and what it prints.
+        b'7' => {
+            for (role, example) in [("bad", bad), ("fixed", fixed)] {
+                let shown = example.command.as_deref().unwrap_or("");
+                if !shown.trim_start().starts_with("$ portcullis ") {
+                    problems.push(format!(
+                        "{DOC}:{}: {code} {role}: a ```text {role} block starting with `$ portcullis `",
+                        example.line
+                    ));
+                }
+            }
+        }
         _ => problems.push(format!("{code}: no rule in this test for its group")),
     }
     problems
@@ -367,6 +397,67 @@ fn decide(code: Code, role: &str, example: &Example) -> Result<(), String> {
         (_, None) => Ok(()),
         (_, Some(e)) => Err(format!(
             "{at}: the decision should not fail; it has error {} ({})",
+            e.code, e.message
+        )),
+    }
+}
+
+/// A PCL6xx example: a clean policy, then a filter (and its SQL).
+fn filter(code: Code, role: &str, example: &Example) -> Result<(), String> {
+    use portcullis::filter::mapping::Mapping;
+    use portcullis::filter::sql::{render, Dialect};
+    let at = format!("{DOC}:{}: {code} {role}", example.line);
+    let report = check(code, role, example)?;
+    if !report.findings.is_empty() {
+        return Err(format!(
+            "{at}: the policy should check clean; it reports:\n{}",
+            show(&report)
+        ));
+    }
+    let policy = example.policy.as_deref().unwrap_or("");
+    let set =
+        PolicySet::from_named_source("policy.pcl", policy, Path::new("."), example.limits.clone())
+            .map_err(|e| format!("{at}: the policy does not compile: {}", e.summary()))?;
+    let text = example
+        .request
+        .as_deref()
+        .ok_or_else(|| format!("{at}: no ```json {role} request block"))?;
+    let request =
+        Request::from_json_str(text).map_err(|e| format!("{at}: the request is rejected: {e}"))?;
+    let data = match example.data.as_deref() {
+        Some(text) => set
+            .load_data(&serde_json::from_str(text).map_err(|e| format!("{at}: {e}"))?)
+            .map_err(|e| format!("{at}: the data is rejected: {e}"))?,
+        None => Data::empty(),
+    };
+    let outcome = (|| {
+        let mapping = match example.mapping.as_deref() {
+            Some(text) => {
+                let m = Mapping::from_json_str(text)?;
+                m.check(&set, &request.action)?;
+                Some(m)
+            }
+            None => None,
+        };
+        let filter = match &mapping {
+            Some(m) => set.filter_with(&request, &data, &m.schema())?,
+            None => set.filter(&request, &data)?,
+        };
+        if let Some(m) = &mapping {
+            render(&filter, m, Dialect::Sqlite)?;
+        }
+        Ok::<(), portcullis::FilterError>(())
+    })();
+    match (role, outcome) {
+        ("bad", Err(e)) if e.code == code => Ok(()),
+        ("bad", Err(e)) => Err(format!(
+            "{at}: fails with {} instead: {}",
+            e.code, e.message
+        )),
+        ("bad", Ok(())) => Err(format!("{at}: gives a filter; it should fail with {code}")),
+        (_, Ok(())) => Ok(()),
+        (_, Err(e)) => Err(format!(
+            "{at}: should give a filter; fails with {}: {}",
             e.code, e.message
         )),
     }

@@ -906,7 +906,9 @@ fn local_names_may_not_hide_request_roots_or_built_ins() {
         "actions: a\npolicy p for a { allow when any data in [1]: data == 1 }",
         "actions: a\npolicy p for a { allow when [upper for upper in [1]] == [1] }",
     ] {
-        assert_eq!(compile_error(src), Code::DuplicateDefinition, "{src}");
+        // PCL219 since codes stopped being reused (it was PCL208, which
+        // now means only two definitions of one name).
+        assert_eq!(compile_error(src), Code::ReservedName, "{src}");
     }
 }
 

@@ -836,7 +836,7 @@ fn text(pool: Vec<(u32, &'static str)>) -> BoxedStrategy<Value> {
     let total: u32 = pool.iter().map(|p| p.0).sum();
     let weighted: Vec<&'static str> = pool
         .iter()
-        .flat_map(|(w, s)| std::iter::repeat(*s).take(*w as usize))
+        .flat_map(|(w, s)| std::iter::repeat_n(*s, *w as usize))
         .collect();
     prop_oneof![
         total * 20 => select(weighted).prop_map(|s| json!(s)),

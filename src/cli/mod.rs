@@ -1,6 +1,8 @@
 //! The command line: `eval`, `test`, `check` and `fmt`. Each command returns an
 //! [`ExitStatus`]; nothing here decides anything itself.
 
+mod filter;
+
 use crate::diagnostics::escape_controls;
 use crate::tools::cases;
 use crate::tools::lint::{self, Level};
@@ -109,6 +111,11 @@ enum Command {
         #[arg(long, value_name = "CODE")]
         allow: Vec<String>,
     },
+    /// Which resources a request may act on: a residual condition (JSON) or a SQL WHERE clause.
+    ///
+    /// Exit status: 0 a filter was computed (always, never or a residual),
+    /// 2 unusable input, or a filter the policy or mapping cannot give.
+    Filter(filter::FilterArgs),
     /// Lay policy files out canonically (comments kept; idempotent).
     ///
     /// Rewrites files in place and lists those it changed. Exit status: 0
@@ -124,6 +131,14 @@ enum Command {
         /// Format standard input to standard output instead of files.
         #[arg(long, conflicts_with = "paths")]
         stdin: bool,
+    },
+    /// Print the compiled program: interned names, the action index, each
+    /// block's statement index and each statement's condition. For people
+    /// reading what a policy compiles to; the format may change.
+    Dump {
+        /// The policy file.
+        #[arg(long)]
+        policy: PathBuf,
     },
 }
 
@@ -212,6 +227,7 @@ pub fn main() -> ExitStatus {
             };
             check(&paths, &levels, format, &mut out, &mut err)
         }
+        Command::Filter(args) => filter::run(&args, &mut out, &mut err),
         Command::Fmt {
             paths,
             check,
@@ -223,6 +239,16 @@ pub fn main() -> ExitStatus {
                 fmt(&paths, check, &mut out, &mut err)
             }
         }
+        Command::Dump { policy } => match PolicySet::from_file(&policy) {
+            Ok(set) => {
+                let _ = write!(out, "{}", crate::unstable::dump(&set));
+                ExitStatus::Success
+            }
+            Err(e) => {
+                let _ = writeln!(err, "{}", render_policy_error(&e));
+                ExitStatus::Unusable
+            }
+        },
     }
 }
 
@@ -372,16 +398,16 @@ pub fn check(
     let mut options = lint::Options::default();
     for (level, codes) in levels {
         for code in codes {
-            if let Err(msg) = options.set(code, *level) {
-                let _ = writeln!(err, "error: {}", escape_controls(&msg));
+            if let Err(e) = options.set(code, *level) {
+                let _ = writeln!(err, "{}", render(&e));
                 return ExitStatus::Unusable;
             }
         }
     }
     let report = match lint::check_paths(paths, &options) {
         Ok(report) => report,
-        Err(msg) => {
-            let _ = writeln!(err, "error: {}", escape_controls(&msg));
+        Err(e) => {
+            let _ = writeln!(err, "{}", render(&e));
             return ExitStatus::Unusable;
         }
     };
@@ -404,8 +430,8 @@ pub fn check(
 pub fn fmt(paths: &[PathBuf], check: bool, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
     let found = match lint::policy_files(paths) {
         Ok(found) => found,
-        Err(msg) => {
-            let _ = writeln!(err, "error: {}", escape_controls(&msg));
+        Err(e) => {
+            let _ = writeln!(err, "{}", render(&e));
             return ExitStatus::Unusable;
         }
     };

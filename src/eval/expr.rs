@@ -651,7 +651,7 @@ pub(super) fn iterate<'v, 'a>(v: &'v Val<'a>, span: Span) -> R<ListView<'v, 'a>>
 /// `b[k]`: a record's field by a string key, a list's item by an integer
 /// (negative from the end). `None` when the record has no such key or the
 /// list no such item: absent, as a missing field is.
-pub(super) fn index<'a>(b: &Val<'a>, k: &Val<'a>, span: Span) -> R<Option<Val<'a>>> {
+pub(crate) fn index<'a>(b: &Val<'a>, k: &Val<'a>, span: Span) -> R<Option<Val<'a>>> {
     if b.is_null() {
         return Ok(Some(Val::Null));
     }

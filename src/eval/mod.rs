@@ -45,9 +45,9 @@ pub(crate) use explain::explain;
 pub use explain::{
     Condition, ConditionResult, Explanation, SeenValue, StatementExplanation, StatementStatus,
 };
+pub(crate) use expr::index;
 use expr::*;
-#[cfg(test)]
-use principals::kind_eq;
+pub(crate) use principals::kind_eq;
 pub(crate) use secrets::credential_name;
 #[cfg(feature = "test-instrumentation")]
 pub use secrets::secret_comparisons;
@@ -295,6 +295,28 @@ fn run<'a>(ev: &mut Evaluator<'a>, program: &'a Program, request: &'a Request) -
             )
         }
     }
+}
+
+/// Evaluates one expression against a request and data, with some
+/// variable slots bound first: the filter (`filter/`) runs every part of a
+/// policy that does not read the resource through this, so those parts
+/// mean exactly what they mean in a decision. `slots` is the frame size
+/// (at least the program's).
+pub(crate) fn eval_closed<'a>(
+    program: &'a Program,
+    request: &'a Request,
+    data: &'a Value,
+    limits: &Limits,
+    slots: usize,
+    bindings: &[(u32, Val<'a>)],
+    expr: &'a Expr,
+) -> Result<Val<'a>, EvalError> {
+    let mut ev = Evaluator::new(program, request, data, limits);
+    ev.frame.vars = Store::new(slots.max(program.slot_count));
+    for (slot, v) in bindings {
+        ev.frame.vars.set(*slot, v.clone());
+    }
+    ev.eval(expr).map_err(|e| *e)
 }
 
 /// The policies covering a request's action.

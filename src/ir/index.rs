@@ -102,6 +102,28 @@ pub(crate) struct StatementIndex {
     rest: Box<[u32]>,
 }
 
+impl StatementIndex {
+    /// Every key with the block positions it selects, sorted (strings as
+    /// `"text"`, integers and booleans as written), then the positions no
+    /// key selects as `*`: what a dump of the program shows.
+    pub(crate) fn entries(&self) -> Vec<(String, &[u32])> {
+        let mut out: Vec<(String, &[u32])> = self
+            .strings
+            .iter()
+            .map(|(k, v)| (format!("{k:?}"), &**v))
+            .chain(self.ints.iter().map(|(k, v)| (k.to_string(), &**v)))
+            .collect();
+        out.sort();
+        for (b, v) in [false, true].iter().zip(self.bools.iter()) {
+            if !v.is_empty() {
+                out.push((b.to_string(), v));
+            }
+        }
+        out.push(("*".to_string(), &self.rest));
+        out
+    }
+}
+
 /// A request path: a root and its fields.
 type Path = (Root, Vec<Name>);
 

@@ -13,6 +13,7 @@ use crate::value::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub(crate) mod dump;
 pub(crate) mod index;
 pub(crate) mod print;
 

@@ -4,11 +4,13 @@
 use super::*;
 
 impl<'u> Lowerer<'u> {
-    #[allow(clippy::type_complexity)]
+    #[expect(
+        clippy::type_complexity,
+        reason = "the three parts of the action index"
+    )]
     pub(super) fn index_actions(
         &mut self,
         (declared, any_set): (Vec<(Name, ActionClass, Span, usize)>, bool),
-        policies: &[(ir::Policy, usize)],
         covers: Vec<Vec<(Ident, usize)>>,
     ) -> (
         HashMap<Name, u32>,
@@ -33,7 +35,6 @@ impl<'u> Lowerer<'u> {
         let mut open_set: Vec<(Name, u32)> = Vec::new();
         for (pid, cover) in covers.into_iter().enumerate() {
             let pid = pid as u32;
-            let _ = policies;
             for (pattern, unit) in cover {
                 self.unit = unit;
                 let matched: Vec<u32> = if pattern.name.contains('*') {

@@ -71,8 +71,7 @@ impl<'u> Lowerer<'u> {
                 continue;
             };
             for k in kinds {
-                if let Some(&idx) = self.kind_index.get(&k.name.name) {
-                    let _ = idx;
+                if self.kind_index.contains_key(&k.name.name) {
                     let f = duplicate(
                         &format!("principal kind `{}`", k.name.name),
                         k.name.span,
@@ -130,7 +129,7 @@ impl<'u> Lowerer<'u> {
         for (unit, item) in self.items() {
             self.unit = unit;
             let (name, span) = match item {
-                Item::Const { name, .. } => (name, name.span),
+                Item::Let { name, .. } => (name, name.span),
                 Item::Rule(rule) => (&rule.name, rule.name.span),
                 _ => continue,
             };
@@ -144,7 +143,7 @@ impl<'u> Lowerer<'u> {
                 self.report(f);
                 // Reported as a duplicate; it is not also "never used".
                 let site = self.site(span);
-                self.resolved(span, Target::Const(site));
+                self.resolved(span, Target::Let(site));
                 continue;
             }
             if ROOTS.contains(&name.name.as_str()) || Builtin::lookup(&name.name).is_some() {
@@ -155,7 +154,7 @@ impl<'u> Lowerer<'u> {
                 };
                 self.report(
                     Finding::new(
-                        Code::DuplicateDefinition,
+                        Code::ReservedName,
                         span,
                         format!("`{}` is a {what}", name.name),
                     )
@@ -165,13 +164,13 @@ impl<'u> Lowerer<'u> {
                 continue;
             }
             let global = match item {
-                Item::Const { value, .. } => {
+                Item::Let { value, .. } => {
                     let id = self.lets.len() as u32;
                     self.lets.push(None);
                     self.let_types.push(Ty::Any);
-                    self.const_decls.push((unit, name, value));
+                    self.let_decls.push((unit, name, value));
                     self.name_let(id, &name.name);
-                    Global::Const(id)
+                    Global::Let(id)
                 }
                 Item::Rule(rule) => {
                     if rule.params.len() > MAX_PARAMS {
@@ -253,7 +252,7 @@ impl<'u> Lowerer<'u> {
                 if n.name.contains('*') {
                     self.report(
                         Finding::new(
-                            Code::SyntaxError,
+                            Code::GlobInDeclaration,
                             n.span,
                             "a declared action cannot hold `*`",
                         )
@@ -273,9 +272,9 @@ impl<'u> Lowerer<'u> {
     }
 
     pub(super) fn lower_globals(&mut self) {
-        for (id, (unit, _, value)) in self.const_decls.clone().into_iter().enumerate() {
+        for (id, (unit, _, value)) in self.let_decls.clone().into_iter().enumerate() {
             self.unit = unit;
-            self.current = Some(Node::Const(id as u32));
+            self.current = Some(Node::Let(id as u32));
             let (e, ty) = self.expr(value);
             if let Some(slot) = self.lets.get_mut(id) {
                 *slot = Some(e);

@@ -28,9 +28,9 @@ impl<'u> Lowerer<'u> {
         if let Some((global, unit, def)) = self.globals.get(&id.name).copied() {
             let site = self.site_in(unit, def);
             return match global {
-                Global::Const(cid) => {
-                    self.resolved(id.span, Target::Const(site));
-                    self.edge(Node::Const(cid), id.span);
+                Global::Let(cid) => {
+                    self.resolved(id.span, Target::Let(site));
+                    self.edge(Node::Let(cid), id.span);
                     let ty = self.let_types.get(cid as usize).cloned().unwrap_or(Ty::Any);
                     (Expr::Let(cid), ty)
                 }
@@ -118,7 +118,7 @@ impl<'u> Lowerer<'u> {
         };
         self.report(
             Finding::new(
-                Code::DuplicateDefinition,
+                Code::ReservedName,
                 name.span,
                 format!("`{}` is a {what}; a local name may not hide it", name.name),
             )

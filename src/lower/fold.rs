@@ -25,7 +25,7 @@ impl<'u> Lowerer<'u> {
             }
             // Only file-level lets: a block's lets are locals, as loop
             // variables are, and are not folded.
-            Expr::Let(id) if (*id as usize) < self.const_decls.len() => {
+            Expr::Let(id) if (*id as usize) < self.let_decls.len() => {
                 let def = self.lets.get(*id as usize)?.as_ref()?;
                 return self.fold(def, d);
             }
@@ -96,7 +96,7 @@ impl<'u> Lowerer<'u> {
         match self.current {
             None => true,
             Some(Node::Rule(current)) => id < current,
-            Some(Node::Const(_)) => false,
+            Some(Node::Let(_)) => false,
         }
     }
 }

@@ -95,14 +95,14 @@ impl Scope {
 
 #[derive(Clone, Copy)]
 enum Global {
-    Const(u32),
+    Let(u32),
     Rule(u32),
 }
 
 /// A node of the dependency graph used to find recursion.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Node {
-    Const(u32),
+    Let(u32),
     Rule(u32),
 }
 
@@ -117,7 +117,7 @@ struct Lowerer<'u> {
     rule_types: Vec<Ty>,
     rule_params: Vec<Vec<Slot>>,
     rule_bodies: Vec<Expr>,
-    const_decls: Vec<(usize, &'u Ident, &'u ast::Expr)>,
+    let_decls: Vec<(usize, &'u Ident, &'u ast::Expr)>,
     lets: Vec<Option<Expr>>,
     let_types: Vec<Ty>,
     kinds: Vec<ir::Kind>,
@@ -192,7 +192,7 @@ fn lower_with(units: &[Unit], limits: &Limits, resolve: bool) -> Lowered {
         rule_types: Vec::new(),
         rule_params: Vec::new(),
         rule_bodies: Vec::new(),
-        const_decls: Vec::new(),
+        let_decls: Vec::new(),
         lets: Vec::new(),
         let_types: Vec::new(),
         kinds: Vec::new(),
@@ -357,7 +357,7 @@ impl<'u> Lowerer<'u> {
         }
 
         let (policies, covers) = self.lower_policies();
-        let (action_index, action_info, open_set) = self.index_actions(actions, &policies, covers);
+        let (action_index, action_info, open_set) = self.index_actions(actions, covers);
         if self.node_count > self.limits.max_policy_nodes {
             let span = self
                 .units
@@ -406,7 +406,7 @@ impl<'u> Lowerer<'u> {
                 .statements
                 .iter()
                 .map(|m| {
-                    Arc::from([crate::eval::DecidingStatement {
+                    Arc::from([crate::ir::DecidingStatement {
                         id: m.id.clone(),
                         file: m.file.clone(),
                         line: m.line,

@@ -50,8 +50,8 @@ impl<'u> Lowerer<'u> {
 
     pub(super) fn node_name(&self, node: Node) -> String {
         match node {
-            Node::Const(id) => self
-                .const_decls
+            Node::Let(id) => self
+                .let_decls
                 .get(id as usize)
                 .map_or(String::new(), |(_, n, _)| n.name.clone()),
             Node::Rule(id) => self

@@ -14,7 +14,7 @@ pub(crate) enum Target {
     /// A block `let`, rule parameter or loop variable bound at this site.
     Local(Site),
     /// A file-level `let` defined at this site.
-    Const(Site),
+    Let(Site),
     /// A rule defined at this site.
     Rule(Site),
     /// A request root (`principal`, `action`, ...).
@@ -27,7 +27,7 @@ impl Target {
     /// The site of the definition, for names that have one.
     pub(crate) fn definition(&self) -> Option<&Site> {
         match self {
-            Target::Local(s) | Target::Const(s) | Target::Rule(s) => Some(s),
+            Target::Local(s) | Target::Let(s) | Target::Rule(s) => Some(s),
             Target::Root | Target::Kind => None,
         }
     }

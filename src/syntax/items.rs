@@ -115,7 +115,7 @@ pub(super) fn item(pair: Pair<Rule>) -> PResult<Item> {
             let mut it = kids(pair);
             let name = ident(next(&mut it, span, "name")?);
             let value = expr(next(&mut it, span, "value")?)?;
-            Ok(Item::Const { name, value, span })
+            Ok(Item::Let { name, value, span })
         }
         Rule::rule_decl => {
             let mut it = kids(pair).peekable();

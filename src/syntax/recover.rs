@@ -62,7 +62,7 @@ pub(super) fn skip_broken_item(text: &str, at: usize) -> Option<String> {
     out.push_str(text.get(..from)?);
     out.extend(broken.chars().flat_map(|c| {
         let fill = if c == '\n' { '\n' } else { ' ' };
-        std::iter::repeat(fill).take(if c == '\n' { 1 } else { c.len_utf8() })
+        std::iter::repeat_n(fill, if c == '\n' { 1 } else { c.len_utf8() })
     }));
     out.push_str(text.get(to..)?);
     Some(out)

@@ -5,10 +5,10 @@
 //! crate's own tests run cases through this one module, so they cannot
 //! disagree.
 
-use crate::{Data, Decision, PolicySet, Request, Value};
+use crate::diagnostics::Code;
+use crate::{Data, Decision, Outcome, PolicySet, Request, RequestError, Value};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// One case file.
@@ -59,18 +59,101 @@ pub struct Expect {
     pub reason: Option<String>,
 }
 
-/// Why a case file could not be run at all.
+/// Why a case file could not be run at all (`PCL703 invalid-case-file`).
 #[derive(Debug)]
 pub struct FileError {
     /// The file.
     pub path: PathBuf,
-    /// What went wrong, naming the place.
-    pub message: String,
+    /// What went wrong.
+    pub kind: FileErrorKind,
+}
+
+/// What made a case file unusable.
+#[derive(Debug)]
+pub enum FileErrorKind {
+    /// The file cannot be read.
+    Unreadable(std::io::Error),
+    /// The file is not JSON in the case format.
+    Malformed(serde_json::Error),
+    /// `bundle` is not a plain name (`../secret`).
+    NotABundleName(String),
+    /// No policy file for `bundle`.
+    UnknownBundle {
+        /// The bundle named.
+        bundle: String,
+        /// The policy file looked for.
+        policy: PathBuf,
+    },
+    /// The policy does not compile.
+    Policy {
+        /// The policy file.
+        policy: PathBuf,
+        /// Its diagnostics.
+        error: crate::PolicyError,
+    },
+}
+
+impl FileError {
+    fn new(path: &Path, kind: FileErrorKind) -> FileError {
+        FileError {
+            path: path.to_path_buf(),
+            kind,
+        }
+    }
+
+    /// What went wrong, naming the place (the file's path aside).
+    pub fn message(&self) -> String {
+        match &self.kind {
+            FileErrorKind::Unreadable(e) => format!("cannot read: {e}"),
+            FileErrorKind::Malformed(e) => format!(
+                "not a valid case file at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ),
+            FileErrorKind::NotABundleName(b) => format!("`bundle`: `{b}` is not a bundle name"),
+            FileErrorKind::UnknownBundle { bundle, policy } => format!(
+                "`bundle`: unknown bundle `{bundle}` (no file `{}`)",
+                policy.display()
+            ),
+            FileErrorKind::Policy { policy, error } => format!(
+                "policy `{}` does not compile:\n{}",
+                policy.display(),
+                error.summary()
+            ),
+        }
+    }
 }
 
 impl std::fmt::Display for FileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.path.display(), self.message)
+        write!(f, "{}: {}", self.path.display(), self.message())
+    }
+}
+
+impl std::error::Error for FileError {}
+
+impl miette::Diagnostic for FileError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(Code::InvalidCaseFile))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        let help = match &self.kind {
+            FileErrorKind::Unreadable(_) => "check the path and its permissions",
+            FileErrorKind::Malformed(_) => {
+                return Some(Box::new(format!(
+                    "see {} for the case file format",
+                    crate::diagnostics::docs_url("cases")
+                )))
+            }
+            FileErrorKind::NotABundleName(_) | FileErrorKind::UnknownBundle { .. } => {
+                "name a policy of the policies folder without `.pcl`, or pass `--policy FILE`"
+            }
+            FileErrorKind::Policy { .. } => {
+                "run `portcullis check` on the policy and fix its errors"
+            }
+        };
+        Some(Box::new(help))
     }
 }
 
@@ -80,7 +163,90 @@ pub struct CaseResult {
     /// The case name.
     pub name: String,
     /// `None` when it passed; otherwise what differed.
-    pub failure: Option<String>,
+    pub failure: Option<Failure>,
+}
+
+/// Why a case failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// The case's data cannot be read (case `index` of the file).
+    Data(usize, RequestError),
+    /// The case's request cannot be read.
+    Request(usize, RequestError),
+    /// The request or data does not fit the bundle's contract.
+    Contract(usize, RequestError),
+    /// The decision differs from what the case expects.
+    Differs(Box<Mismatch>),
+}
+
+/// A decision that differs from the expected one.
+#[derive(Debug)]
+pub struct Mismatch {
+    /// What differed, in the order of the case's `expect`.
+    pub diffs: Vec<Diff>,
+    /// The decision that came back.
+    pub decision: Decision,
+    /// Whether the case asserts nothing about the reason (then the
+    /// reason is shown, to help).
+    pub show_reason: bool,
+}
+
+/// One field of `expect` that does not hold.
+#[derive(Debug)]
+pub enum Diff {
+    /// `decision`: expected, got.
+    Decision(String, Outcome),
+    /// `filters`: expected, got.
+    Filters(serde_json::Value, serde_json::Value),
+    /// `principal`: expected a superset of, got.
+    Principal(serde_json::Value, serde_json::Value),
+    /// `reason`: expected a substring, got.
+    Reason(String, std::sync::Arc<str>),
+}
+
+impl std::fmt::Display for Diff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Diff::Decision(want, got) => write!(f, "decision: expected {want}, got {got}"),
+            Diff::Filters(want, got) => write!(f, "filters: expected {want}, got {got}"),
+            Diff::Principal(want, got) => {
+                write!(f, "principal: expected a superset of {want}, got {got}")
+            }
+            Diff::Reason(want, got) => {
+                write!(f, "reason: expected it to contain {want:?}, got {got:?}")
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Data(i, e) => write!(f, "case {i}: data: {e}"),
+            Failure::Request(i, e) => write!(f, "case {i}: invalid request: {e}"),
+            Failure::Contract(i, e) => write!(f, "case {i}: request does not fit the bundle: {e}"),
+            Failure::Differs(m) => {
+                for (i, d) in m.diffs.iter().enumerate() {
+                    write!(f, "{}{d}", if i > 0 { "; " } else { "" })?;
+                }
+                let decided = &m.decision.statements;
+                if decided.is_empty() {
+                    f.write_str(" (decided by no statement)")?;
+                } else {
+                    f.write_str(" (decided by ")?;
+                    for (i, s) in decided.iter().enumerate() {
+                        let sep = if i > 0 { ", " } else { "" };
+                        write!(f, "{sep}{} at {}:{}", s.id, s.file, s.line)?;
+                    }
+                    f.write_str(")")?;
+                }
+                if !m.decision.reason.is_empty() && m.show_reason {
+                    write!(f, "; reason: {:?}", m.decision.reason)?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Where to find bundles.
@@ -103,18 +269,9 @@ impl Default for Options {
 
 /// Reads and checks a case file.
 pub fn read(path: &Path) -> Result<CaseFile, FileError> {
-    let text = std::fs::read_to_string(path).map_err(|e| FileError {
-        path: path.to_path_buf(),
-        message: format!("cannot read: {e}"),
-    })?;
-    serde_json::from_str(&text).map_err(|e| FileError {
-        path: path.to_path_buf(),
-        message: format!(
-            "not a valid case file at line {}, column {}: {e}",
-            e.line(),
-            e.column()
-        ),
-    })
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| FileError::new(path, FileErrorKind::Unreadable(e)))?;
+    serde_json::from_str(&text).map_err(|e| FileError::new(path, FileErrorKind::Malformed(e)))
 }
 
 /// Runs every case of one file. A policy that does not compile, or an
@@ -132,44 +289,35 @@ pub fn run(
                 || file.bundle.contains(['/', '\\'])
                 || file.bundle.starts_with('.')
             {
-                return Err(FileError {
-                    path: path.to_path_buf(),
-                    message: format!("`bundle`: `{}` is not a bundle name", file.bundle),
-                });
+                return Err(FileError::new(
+                    path,
+                    FileErrorKind::NotABundleName(file.bundle.clone()),
+                ));
             }
             options.policies.join(format!("{}.pcl", file.bundle))
         }
     };
     if !policies.contains_key(&policy_path) {
         if !policy_path.is_file() {
-            return Err(FileError {
-                path: path.to_path_buf(),
-                message: format!(
-                    "`bundle`: unknown bundle `{}` (no file `{}`)",
-                    file.bundle,
-                    policy_path.display()
-                ),
-            });
+            return Err(FileError::new(
+                path,
+                FileErrorKind::UnknownBundle {
+                    bundle: file.bundle.clone(),
+                    policy: policy_path.clone(),
+                },
+            ));
         }
-        let set = PolicySet::from_file(&policy_path).map_err(|e| FileError {
-            path: path.to_path_buf(),
-            message: format!(
-                "policy `{}` does not compile:\n{}",
-                policy_path.display(),
-                e.summary()
-            ),
+        let set = PolicySet::from_file(&policy_path).map_err(|error| {
+            let policy = policy_path.clone();
+            FileError::new(path, FileErrorKind::Policy { policy, error })
         })?;
         policies.insert(policy_path.clone(), set);
     }
-    let Some(policy) = policies.get(&policy_path) else {
-        return Err(FileError {
-            path: path.to_path_buf(),
-            message: "policy vanished".into(),
-        });
-    };
     let mut results = Vec::new();
-    for (i, case) in file.cases.iter().enumerate() {
-        results.push(run_case(policy, &file.data, case, i));
+    if let Some(policy) = policies.get(&policy_path) {
+        for (i, case) in file.cases.iter().enumerate() {
+            results.push(run_case(policy, &file.data, case, i));
+        }
     }
     Ok(results)
 }
@@ -180,9 +328,9 @@ fn run_case(
     case: &Case,
     index: usize,
 ) -> CaseResult {
-    let fail = |message: String| CaseResult {
+    let fail = |failure: Failure| CaseResult {
         name: case.name.clone(),
-        failure: Some(message),
+        failure: Some(failure),
     };
     let mut merged = file_data.clone();
     for (k, v) in &case.data {
@@ -190,11 +338,11 @@ fn run_case(
     }
     let data = match Data::from_json(&serde_json::Value::Object(merged)) {
         Ok(d) => d,
-        Err(e) => return fail(format!("case {index}: data: {e}")),
+        Err(e) => return fail(Failure::Data(index, e)),
     };
     let request = match Request::from_json(&case.request) {
         Ok(r) => r,
-        Err(e) => return fail(format!("case {index}: invalid request: {e}")),
+        Err(e) => return fail(Failure::Request(index, e)),
     };
     // The request first, then the data, once: decisions use it as loaded.
     let data = match policy
@@ -202,30 +350,23 @@ fn run_case(
         .and_then(|()| policy.check_data(data))
     {
         Ok(d) => d,
-        Err(e) => {
-            return fail(format!(
-                "case {index}: request does not fit the bundle: {e}"
-            ))
-        }
+        Err(e) => return fail(Failure::Contract(index, e)),
     };
     let decision = policy.decide(&request, &data);
-    match compare(&case.expect, &decision) {
+    match compare(&case.expect, decision) {
         None => CaseResult {
             name: case.name.clone(),
             failure: None,
         },
-        Some(diff) => fail(diff),
+        Some(mismatch) => fail(Failure::Differs(Box::new(mismatch))),
     }
 }
 
 /// Compares a decision with what a case expects; `None` when it passes.
-pub fn compare(expect: &Expect, decision: &Decision) -> Option<String> {
+pub fn compare(expect: &Expect, decision: Decision) -> Option<Mismatch> {
     let mut diffs = Vec::new();
     if expect.decision != decision.outcome.as_str() {
-        diffs.push(format!(
-            "decision: expected {}, got {}",
-            expect.decision, decision.outcome
-        ));
+        diffs.push(Diff::Decision(expect.decision.clone(), decision.outcome));
     }
     if let Some(filters) = &expect.filters {
         let got = decision
@@ -233,7 +374,7 @@ pub fn compare(expect: &Expect, decision: &Decision) -> Option<String> {
             .as_ref()
             .map_or(serde_json::Value::Null, Value::to_json);
         if &got != filters {
-            diffs.push(format!("filters: expected {filters}, got {got}"));
+            diffs.push(Diff::Filters(filters.clone(), got));
         }
     }
     if let Some(principal) = &expect.principal {
@@ -248,41 +389,20 @@ pub fn compare(expect: &Expect, decision: &Decision) -> Option<String> {
             (want, have) => want == have,
         };
         if !ok {
-            diffs.push(format!(
-                "principal: expected a superset of {principal}, got {got}"
-            ));
+            diffs.push(Diff::Principal(principal.clone(), got));
         }
     }
     if let Some(reason) = &expect.reason {
         if !decision.reason.contains(reason.as_str()) {
-            diffs.push(format!(
-                "reason: expected it to contain {reason:?}, got {:?}",
-                decision.reason
-            ));
+            diffs.push(Diff::Reason(reason.clone(), decision.reason.clone()));
         }
     }
     if diffs.is_empty() {
         return None;
     }
-    let mut out = diffs.join("; ");
-    if decision.statements.is_empty() {
-        out.push_str(" (decided by no statement)");
-    } else {
-        out.push_str(" (decided by ");
-        for (i, s) in decision.statements.iter().enumerate() {
-            let _ = write!(
-                out,
-                "{}{} at {}:{}",
-                if i > 0 { ", " } else { "" },
-                s.id,
-                s.file,
-                s.line
-            );
-        }
-        out.push(')');
-    }
-    if !decision.reason.is_empty() && expect.reason.is_none() {
-        let _ = write!(out, "; reason: {:?}", decision.reason);
-    }
-    Some(out)
+    Some(Mismatch {
+        diffs,
+        show_reason: expect.reason.is_none(),
+        decision,
+    })
 }

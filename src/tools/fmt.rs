@@ -56,7 +56,7 @@ fn verify(source: &Source, tree: &File, formatted: &str) -> Result<(), PolicyErr
 
 fn refuse(source: &Source, span: Span, message: &str) -> PolicyError {
     PolicyError {
-        findings: vec![Finding::new(Code::SyntaxError, span, message)
+        findings: vec![Finding::new(Code::FormatRefused, span, message)
             .label("here")
             .help("this is a bug in the formatter; please report it with the file")
             .in_source(source)],

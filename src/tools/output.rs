@@ -202,8 +202,14 @@ fn sarif(report: &Report) -> Json {
                 "shortDescription": { "text": c.summary() },
                 "fullDescription": { "text": c.summary() },
                 "help": {
-                    "text": format!("{}: see {}", c.summary(), c.help_url()),
-                    "markdown": format!("{}. [{} {}]({})", c.summary(), c.code(), c.name(), c.help_url()),
+                    "text": format!("{} See {}", c.summary(), c.help_url()),
+                    "markdown": format!(
+                        "{} See [{} {}]({}).",
+                        c.summary(),
+                        c.code(),
+                        c.name(),
+                        c.help_url()
+                    ),
                 },
                 "helpUri": c.help_url(),
                 "defaultConfiguration": { "level": severity_word(c.default_severity()) },

@@ -428,7 +428,7 @@ impl Value {
     }
 
     /// Builds the member sets of long string lists anywhere in this value
-    /// (see [`List`]). Worth it for values decided against many times,
+    /// (see `List`). Worth it for values decided against many times,
     /// such as `Data`; a request decided once is better scanned.
     pub fn index_lists(&mut self) {
         match self {

@@ -23,11 +23,13 @@ use std::path::{Path, PathBuf};
 mod actions;
 mod constant;
 mod duplicates;
+mod err;
 mod pragmas;
 mod secrets;
 mod unused;
 
 use actions::*;
+pub use err::LintError;
 use pragmas::*;
 use secrets::*;
 
@@ -74,23 +76,14 @@ impl Options {
     /// Sets `what` (a code such as `PCL306`, its name such as
     /// `unused-definition`, or `warnings` for every warning) to `level`.
     /// Later calls win over earlier ones.
-    pub fn set(&mut self, what: &str, level: Level) -> Result<(), String> {
+    pub fn set(&mut self, what: &str, level: Level) -> Result<(), LintError> {
         if what == "warnings" {
             self.warnings = Some(level);
             return Ok(());
         }
-        let code = Code::parse(what).ok_or_else(|| {
-            format!(
-                "unknown code `{what}` (see {} for the list)",
-                crate::diagnostics::docs_url("diagnostics#all-codes")
-            )
-        })?;
+        let code = Code::parse(what).ok_or_else(|| LintError::UnknownCode(what.to_string()))?;
         if !code.adjustable() && level != Level::Deny {
-            return Err(format!(
-                "{} ({}) makes a policy unusable; its severity cannot be lowered",
-                code.code(),
-                code.name()
-            ));
+            return Err(LintError::NotAdjustable(code));
         }
         self.levels.insert(code, level);
         Ok(())
@@ -160,7 +153,7 @@ impl Report {
 /// Checks every `.pcl` file under `paths` (files are taken as given,
 /// folders searched as [`policy_files`] does). Fails only when a path
 /// cannot be read.
-pub fn check_paths(paths: &[PathBuf], options: &Options) -> Result<Report, String> {
+pub fn check_paths(paths: &[PathBuf], options: &Options) -> Result<Report, LintError> {
     let found = policy_files(paths)?;
     let loads = found
         .files
@@ -200,11 +193,13 @@ pub struct PolicyFiles {
 /// folder it was given, loop, or lead `fmt` to write through a link. An
 /// error names a path that cannot be read, or says that there is nothing
 /// to work on.
-pub fn policy_files(paths: &[PathBuf]) -> Result<PolicyFiles, String> {
+pub fn policy_files(paths: &[PathBuf]) -> Result<PolicyFiles, LintError> {
     let mut found = PolicyFiles::default();
     for path in paths {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        let meta = std::fs::metadata(path).map_err(|error| LintError::Unreadable {
+            path: path.clone(),
+            error,
+        })?;
         if meta.is_dir() {
             collect(path, &mut found)?;
         } else {
@@ -212,15 +207,17 @@ pub fn policy_files(paths: &[PathBuf]) -> Result<PolicyFiles, String> {
         }
     }
     if found.files.is_empty() {
-        let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        return Err(format!("no .pcl files under {}", list.join(", ")));
+        return Err(LintError::NoPolicyFiles(paths.to_vec()));
     }
     Ok(found)
 }
 
-fn collect(dir: &Path, found: &mut PolicyFiles) -> Result<(), String> {
+fn collect(dir: &Path, found: &mut PolicyFiles) -> Result<(), LintError> {
     let mut entries = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?
+        .map_err(|error| LintError::Unreadable {
+            path: dir.to_path_buf(),
+            error,
+        })?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .collect::<Vec<_>>();
@@ -400,7 +397,7 @@ impl<'a> Linter<'a> {
             let file = &unit.source.name;
             for item in &unit.file.items {
                 let body = match item {
-                    Item::Const { name, value, .. } => {
+                    Item::Let { name, value, .. } => {
                         linter.lets.insert((file.clone(), name.span.start), value);
                         continue;
                     }
@@ -454,7 +451,7 @@ impl<'a> Linter<'a> {
                 Item::Undeclared {
                     reason: Some(e), ..
                 } => self.expr(e),
-                Item::Const { name, value, .. } => {
+                Item::Let { name, value, .. } => {
                     self.unused(&name.name, name.span, "let");
                     self.clear_text_binding(&name.name, value);
                     self.current_policy = None;
@@ -726,7 +723,7 @@ mod tests {
             ("PCL306", "expected `allow(...)`"),
             ("", "says nothing"),
         ] {
-            let err = parse_directives(text).unwrap_err();
+            let err = parse_directives(text).unwrap_err().to_string();
             assert!(err.contains(wanted), "{text}: {err}");
         }
         assert_eq!(

@@ -1,6 +1,7 @@
 //! Pragmas: `// portcullis: allow(CODE)` comments that set a finding's level
 //! for the item or statement they stand next to.
 
+use super::err::PragmaError;
 use super::*;
 
 /// `// portcullis: allow(PCL306) deny(secret-in-clear)`: sets levels for the
@@ -99,10 +100,10 @@ pub(super) fn pragmas_of(source: &Source, anchors: &[Span]) -> (Vec<Pragma>, Vec
                     });
                 }
             }
-            Err(msg) => problems.push(pragma_problem(
+            Err(e) => problems.push(pragma_problem(
                 source,
                 span,
-                msg,
+                e.to_string(),
                 "write `// portcullis: allow(CODE, ...)`, `warn(...)` or `deny(...)`",
             )),
         }
@@ -118,20 +119,20 @@ pub(super) fn pragma_problem(source: &Source, span: Span, message: String, help:
 }
 
 /// `allow(A, B) deny(C)` into levels and code words.
-pub(super) fn parse_directives(text: &str) -> Result<Vec<(Level, Vec<String>)>, String> {
+pub(super) fn parse_directives(text: &str) -> Result<Vec<(Level, Vec<String>)>, PragmaError> {
     let mut out = Vec::new();
     let mut rest = text.trim();
     while !rest.is_empty() {
-        let open = rest.find('(').ok_or_else(|| {
-            format!("expected `allow(...)`, `warn(...)` or `deny(...)`, found `{rest}`")
-        })?;
+        let open = rest
+            .find('(')
+            .ok_or_else(|| PragmaError::NotADirective(rest.to_string()))?;
         let word = rest.get(..open).unwrap_or("").trim();
-        let level = Level::parse(word)
-            .ok_or_else(|| format!("unknown pragma `{word}`: expected allow, warn or deny"))?;
+        let level =
+            Level::parse(word).ok_or_else(|| PragmaError::UnknownLevel(word.to_string()))?;
         let close = rest
             .find(')')
             .filter(|c| *c > open)
-            .ok_or_else(|| format!("`{word}(` is not closed"))?;
+            .ok_or_else(|| PragmaError::Unclosed(word.to_string()))?;
         let codes = rest
             .get(open + 1..close)
             .unwrap_or("")
@@ -140,7 +141,7 @@ pub(super) fn parse_directives(text: &str) -> Result<Vec<(Level, Vec<String>)>, 
             .filter(|c| !c.is_empty())
             .collect::<Vec<_>>();
         if codes.is_empty() {
-            return Err(format!("`{word}()` names no code"));
+            return Err(PragmaError::NoCode(word.to_string()));
         }
         out.push((level, codes));
         rest = rest
@@ -149,7 +150,7 @@ pub(super) fn parse_directives(text: &str) -> Result<Vec<(Level, Vec<String>)>, 
             .trim_start_matches([',', ' ', '\t']);
     }
     if out.is_empty() {
-        return Err("the pragma says nothing".into());
+        return Err(PragmaError::Empty);
     }
     Ok(out)
 }
