@@ -226,6 +226,7 @@ impl<'u> Lowerer<'u> {
                     let when = d.when.as_ref().map(|w| {
                         let before = self.findings.len();
                         let (e, ty) = self.expr(w);
+                        self.bare_condition(w, &ty);
                         if let Err(f) = types::condition(&ty, w.span, "a `when` condition") {
                             self.report(f);
                         }
