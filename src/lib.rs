@@ -128,6 +128,16 @@ pub mod unstable {
     pub mod cases {
         pub use crate::tools::cases::*;
     }
+    /// `portcullis test --coverage`: what case files cover.
+    #[cfg(feature = "tools")]
+    pub mod coverage {
+        pub use crate::tools::coverage::*;
+    }
+    /// `portcullis test`'s reports: human, JUnit XML, JSON.
+    #[cfg(feature = "tools")]
+    pub mod test_report {
+        pub use crate::tools::test_report::*;
+    }
     /// The compiled program as text (interned names, the action and
     /// statement indexes, each statement's condition), for goldens and
     /// `portcullis dump`. The format follows the IR and may change.

@@ -9,12 +9,12 @@ use crate::tools::lint::{self, Level};
 use crate::tools::output::{self, Format};
 use crate::{Data, PolicyError, PolicySet, Request};
 use clap::{Parser, Subcommand};
-use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::{ExitCode, Termination};
 
 mod explain;
+pub mod test;
 
 /// How a command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,7 +78,10 @@ enum Command {
     },
     /// Run conformance case files and report `N passed, N failed`.
     ///
-    /// Exit status: 0 all passed, 1 some failed, 2 a file could not be run.
+    /// A failing case is printed with what it expected, what came back and
+    /// why (the explanation). Exit status: 0 all passed, 1 some failed (or
+    /// coverage below `--coverage-min`), 2 a file could not be run (then
+    /// no `N passed, N failed` line is printed).
     Test {
         /// Case files.
         #[arg(required = true)]
@@ -89,6 +92,24 @@ enum Command {
         /// The folder of bundled policies.
         #[arg(long, default_value = "policies")]
         policies: PathBuf,
+        /// Data for every case file: a JSON object; each file's data, then
+        /// each case's, is merged over it, key by key.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = test::TestFormat::Human)]
+        format: test::TestFormat,
+        /// Report which statements decided a case and which conditions
+        /// were seen both true and false, per policy file.
+        #[arg(long)]
+        coverage: bool,
+        /// Fail (exit 1) when coverage is below PCT percent (implies
+        /// `--coverage`).
+        #[arg(long, value_name = "PCT")]
+        coverage_min: Option<f64>,
+        /// Write coverage as lcov to FILE (implies `--coverage`).
+        #[arg(long, value_name = "FILE")]
+        lcov: Option<PathBuf>,
     },
     /// Check policy files: parse, resolve, type-check, then lint.
     ///
@@ -199,12 +220,26 @@ pub fn main() -> ExitStatus {
             files,
             policy,
             policies,
-        } => test(
-            &files,
-            &cases::Options { policy, policies },
-            &mut out,
-            &mut err,
-        ),
+            data,
+            format,
+            coverage,
+            coverage_min,
+            lcov,
+        } => {
+            let options = cases::Options {
+                policy,
+                policies,
+                ..cases::Options::default()
+            };
+            let how = test::TestOutput {
+                format,
+                data,
+                coverage: coverage || coverage_min.is_some() || lcov.is_some(),
+                coverage_min,
+                lcov,
+            };
+            test::test(&files, options, &how, &mut out, &mut err)
+        }
         Command::Check {
             paths,
             format,
@@ -338,52 +373,6 @@ pub fn eval(
         ExitStatus::Success
     } else {
         ExitStatus::Refused
-    }
-}
-
-/// `portcullis test`.
-pub fn test(
-    files: &[PathBuf],
-    options: &cases::Options,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> ExitStatus {
-    let mut policies = HashMap::new();
-    let (mut passed, mut failed, mut unusable) = (0usize, 0usize, false);
-    for file in files {
-        match cases::run(file, options, &mut policies) {
-            Ok(results) => {
-                for r in results {
-                    match r.failure {
-                        None => passed += 1,
-                        Some(why) => {
-                            failed += 1;
-                            let _ = writeln!(
-                                out,
-                                "{}",
-                                escape_controls(&format!(
-                                    "FAIL {}: {}\n     {why}",
-                                    file.display(),
-                                    r.name
-                                ))
-                            );
-                        }
-                    }
-                }
-            }
-            Err(e) => {
-                unusable = true;
-                let _ = writeln!(err, "error: {}", escape_controls(&e.to_string()));
-            }
-        }
-    }
-    let _ = writeln!(out, "{passed} passed, {failed} failed");
-    if unusable {
-        ExitStatus::Unusable
-    } else if failed > 0 {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
     }
 }
 

@@ -19,6 +19,7 @@ use super::*;
 
 mod render;
 mod trace;
+mod values;
 
 pub use render::{Condition, ConditionResult, SeenValue, StatementExplanation, StatementStatus};
 pub(crate) use trace::Trace;
@@ -90,6 +91,14 @@ impl<'a> Explanation<'a> {
         }
         out
     }
+}
+
+/// Every statement a decision can run (`authenticate`, then each policy
+/// after overrides), with its condition as a tree no request has touched:
+/// the places coverage counts (`portcullis test --coverage`).
+#[cfg(feature = "tools")]
+pub(crate) fn outline(program: &Program) -> Vec<StatementExplanation> {
+    render::outline(program)
 }
 
 /// Decides as [`decide`] does, recording why.
