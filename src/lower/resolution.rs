@@ -49,10 +49,6 @@ pub(crate) struct Resolution {
 
 impl Resolution {
     /// What the name written at `site` names.
-    #[cfg_attr(
-        not(feature = "tools"),
-        expect(dead_code, reason = "read by the linter")
-    )]
     pub(crate) fn target(&self, site: &Site) -> Option<&Target> {
         self.uses.get(site)
     }
