@@ -129,6 +129,24 @@ codes! {
     DuplicateEntry = "PCL309", "duplicate-entry", Warning;
     /// A `// portcullis:` comment that cannot be applied.
     InvalidPragma = "PCL310", "invalid-pragma", Warning;
+    /// A quantifier whose condition runs on over an `or` or `and` that does
+    /// not use its variable: `any r in roles: r == "admin" or resource.public`.
+    QuantifierBodyTooWide = "PCL311", "quantifier-body-too-wide", Warning;
+    /// An allow that can never decide, because another policy for the same
+    /// actions always decides first: `policy a for read in order { ... deny }`.
+    AllowNeverDecides = "PCL312", "allow-never-decides", Warning;
+    /// A policy reading request fields whose shape nothing declares:
+    /// `allow when resource.owner == principal.id` without `request { ... }`.
+    UndeclaredShape = "PCL313", "undeclared-request-shape", Warning;
+    /// An `unauthenticated` statement for a null caller that the request
+    /// shape refuses first: `principal: { id: int }` without `?`.
+    UnauthenticatedNeverFires = "PCL314", "unauthenticated-never-fires", Warning;
+    /// A condition that is a bare value nothing says is a boolean:
+    /// `allow when resource.owner_id`.
+    BareCondition = "PCL315", "bare-condition", Warning;
+    /// A descriptor written as text in the policy that names no declared
+    /// kind: `let admins = ["usr:14"]` with `principal matches admins`.
+    UnknownKindInDescriptor = "PCL316", "unknown-kind-in-descriptor", Warning;
     /// The request is not valid JSON.
     InvalidJson = "PCL400", "invalid-json", Error;
     /// A request field is missing or has the wrong type.
@@ -384,6 +402,28 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev.last().copied().unwrap_or(0)
+}
+
+/// Where the documentation lives: the crate's `homepage` (Cargo.toml)
+/// with `/docs/`. Help lines link pages under it, never a path in the
+/// source tree, which an installed binary's user does not have.
+pub const DOCS: &str = concat!(env!("CARGO_PKG_HOMEPAGE"), "/docs/");
+
+impl Code {
+    /// The documentation of this code: its section of the diagnostics
+    /// page (`.../diagnostics#pcl100-syntax-error`).
+    pub fn help_url(self) -> String {
+        docs_url(&format!(
+            "diagnostics#{}-{}",
+            self.code().to_ascii_lowercase(),
+            self.name()
+        ))
+    }
+}
+
+/// A page (and anchor) of the documentation: `docs_url("diagnostics#pcl100-syntax-error")`.
+pub fn docs_url(page: &str) -> String {
+    format!("{DOCS}{page}")
 }
 
 /// The closest candidate within a third of the name's length, if any.

@@ -78,7 +78,10 @@ pub use diagnostics::{Code, Finding, PolicyError, Severity};
 #[cfg(feature = "test-instrumentation")]
 #[doc(hidden)]
 pub use eval::secret_comparisons;
-pub use eval::{DecidingStatement, Decision, EvalError};
+pub use eval::{
+    Condition, ConditionResult, DecidingStatement, Decision, EvalError, Explanation, SeenValue,
+    StatementExplanation, StatementStatus,
+};
 pub use filter::{Filter, FilterError, Schema};
 pub use limits::Limits;
 pub use load::{read_policy, FolderResolver, ImportError, ImportResolver, ResolvedImport};
@@ -124,6 +127,16 @@ pub mod unstable {
     #[cfg(feature = "tools")]
     pub mod cases {
         pub use crate::tools::cases::*;
+    }
+    /// `portcullis test --coverage`: what case files cover.
+    #[cfg(feature = "tools")]
+    pub mod coverage {
+        pub use crate::tools::coverage::*;
+    }
+    /// `portcullis test`'s reports: human, JUnit XML, JSON.
+    #[cfg(feature = "tools")]
+    pub mod test_report {
+        pub use crate::tools::test_report::*;
     }
     /// The compiled program as text (interned names, the action and
     /// statement indexes, each statement's condition), for goldens and

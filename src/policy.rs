@@ -3,7 +3,7 @@
 //! runs the IR.
 
 use crate::diagnostics::{Finding, PolicyError, Severity};
-use crate::eval::{self, Decision, EvalError};
+use crate::eval::{self, Decision, EvalError, Explanation};
 use crate::filter::{self, Filter, FilterError, Schema};
 use crate::limits::Limits;
 use crate::load::{self as bundle, FolderResolver, ImportResolver};
@@ -117,9 +117,28 @@ impl PolicySet {
     /// Data from [`PolicySet::load_data`] or [`PolicySet::check_data`] of
     /// this set is used as it is; any other data is first validated against
     /// the declared `data` shape, on every decision.
+    #[inline]
     pub fn decide(&self, request: &Request, data: &Data) -> Decision {
         let checked = data.checked_for == Some(self.id);
         eval::decide(&self.program, request, &data.root, checked, &self.limits)
+    }
+
+    /// Decides a request as [`PolicySet::decide`] does and says why: for
+    /// every statement the action reaches, whether it decided, did not
+    /// apply (with its condition tree, the values each evaluated part saw
+    /// and the part that failed), failed or was not reached. Credentials
+    /// are shown as `<secret>`. The decision is the one `decide` makes,
+    /// cost included.
+    pub fn explain<'a>(&'a self, request: &'a Request, data: &'a Data) -> Explanation<'a> {
+        let checked = data.checked_for == Some(self.id);
+        eval::explain(&self.program, request, &data.root, checked, &self.limits)
+    }
+
+    /// Every statement a decision can run, with its condition not yet
+    /// evaluated: what `portcullis test --coverage` counts.
+    #[cfg(feature = "tools")]
+    pub(crate) fn outline(&self) -> Vec<crate::StatementExplanation> {
+        eval::outline(&self.program)
     }
 
     /// Reads data from JSON and validates it against this set's `data`

@@ -21,6 +21,7 @@ fn run(file: &Path) {
     let options = Options {
         policy: None,
         policies: root().join("policies"),
+        ..Options::default()
     };
     let results = cases::run(file, &options, &mut HashMap::new()).unwrap_or_else(|e| panic!("{e}"));
     assert!(!results.is_empty(), "{} holds no cases", file.display());
@@ -111,6 +112,7 @@ fn unknown_bundle_and_malformed_files_are_errors() {
     let options = Options {
         policy: None,
         policies: root().join("policies"),
+        ..Options::default()
     };
     let unknown = dir.join("unknown.json");
     std::fs::write(&unknown, r#"{"bundle": "nope", "cases": []}"#).unwrap();
@@ -148,6 +150,7 @@ fn a_failing_case_reports_what_differed_and_who_decided() {
     let options = Options {
         policy: None,
         policies: root().join("policies"),
+        ..Options::default()
     };
     let results = cases::run(&file, &options, &mut HashMap::new()).unwrap();
     let why = results[0]
@@ -242,6 +245,7 @@ fn requests_that_break_a_bundle_contract_name_the_field() {
         let options = Options {
             policy: None,
             policies: root().join("policies"),
+            ..Options::default()
         };
         let results = cases::run(&file, &options, &mut HashMap::new()).unwrap();
         let failure = results[0]

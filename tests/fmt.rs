@@ -232,3 +232,16 @@ fn cli_formats_standard_input() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "actions: read\n");
 }
+
+#[test]
+fn action_globs_with_a_star_glued_to_a_word_stay_one_name() {
+    // The lexer once split `rs_catalog_*` into `rs_catalog_` and `*`, so
+    // the formatter refused a file it should have left alone (PCL700).
+    let text = "actions: *\n\npolicy p for rs_catalog_*, *_read, a*b in order {\n  deny \"x\"\n}\n";
+    assert_eq!(fmt(text), text);
+    let spaced = "actions: *\n\npolicy p for rs_catalog_*,*_read {\n  deny \"x\"\n}\n";
+    assert_eq!(
+        fmt(spaced),
+        "actions: *\n\npolicy p for rs_catalog_*, *_read {\n  deny \"x\"\n}\n"
+    );
+}

@@ -9,10 +9,12 @@ use crate::tools::lint::{self, Level};
 use crate::tools::output::{self, Format};
 use crate::{Data, PolicyError, PolicySet, Request};
 use clap::{Parser, Subcommand};
-use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::{ExitCode, Termination};
+
+mod explain;
+pub mod test;
 
 /// How a command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,10 +67,21 @@ enum Command {
         /// Facts for the policy: a JSON object.
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Also say why: every statement the action reaches, with its
+        /// condition tree and the values it saw (credentials hidden).
+        #[arg(long)]
+        explain: bool,
+        /// Output format: `json` (the default), or `human` (the default
+        /// with `--explain`: the decision and a tree per statement).
+        #[arg(long, value_enum)]
+        format: Option<EvalFormat>,
     },
     /// Run conformance case files and report `N passed, N failed`.
     ///
-    /// Exit status: 0 all passed, 1 some failed, 2 a file could not be run.
+    /// A failing case is printed with what it expected, what came back and
+    /// why (the explanation). Exit status: 0 all passed, 1 some failed (or
+    /// coverage below `--coverage-min`), 2 a file could not be run (then
+    /// no `N passed, N failed` line is printed).
     Test {
         /// Case files.
         #[arg(required = true)]
@@ -79,6 +92,24 @@ enum Command {
         /// The folder of bundled policies.
         #[arg(long, default_value = "policies")]
         policies: PathBuf,
+        /// Data for every case file: a JSON object; each file's data, then
+        /// each case's, is merged over it, key by key.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = test::TestFormat::Human)]
+        format: test::TestFormat,
+        /// Report which statements decided a case and which conditions
+        /// were seen both true and false, per policy file.
+        #[arg(long)]
+        coverage: bool,
+        /// Fail (exit 1) when coverage is below PCT percent (implies
+        /// `--coverage`).
+        #[arg(long, value_name = "PCT")]
+        coverage_min: Option<f64>,
+        /// Write coverage as lcov to FILE (implies `--coverage`).
+        #[arg(long, value_name = "FILE")]
+        lcov: Option<PathBuf>,
     },
     /// Check policy files: parse, resolve, type-check, then lint.
     ///
@@ -132,6 +163,15 @@ enum Command {
     },
 }
 
+/// `--format` of `eval`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EvalFormat {
+    /// The decision (and explanation) as one JSON document.
+    Json,
+    /// Text for people.
+    Human,
+}
+
 /// `--format` of `check`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum CheckFormat {
@@ -165,17 +205,41 @@ pub fn main() -> ExitStatus {
             policy,
             request,
             data,
-        } => eval(&policy, &request, data.as_deref(), &mut out, &mut err),
+            explain,
+            format,
+        } => {
+            let format = format.unwrap_or(if explain {
+                EvalFormat::Human
+            } else {
+                EvalFormat::Json
+            });
+            let how = EvalOutput { explain, format };
+            eval(&policy, &request, data.as_deref(), how, &mut out, &mut err)
+        }
         Command::Test {
             files,
             policy,
             policies,
-        } => test(
-            &files,
-            &cases::Options { policy, policies },
-            &mut out,
-            &mut err,
-        ),
+            data,
+            format,
+            coverage,
+            coverage_min,
+            lcov,
+        } => {
+            let options = cases::Options {
+                policy,
+                policies,
+                ..cases::Options::default()
+            };
+            let how = test::TestOutput {
+                format,
+                data,
+                coverage: coverage || coverage_min.is_some() || lcov.is_some(),
+                coverage_min,
+                lcov,
+            };
+            test::test(&files, options, &how, &mut out, &mut err)
+        }
         Command::Check {
             paths,
             format,
@@ -253,11 +317,20 @@ fn read_json_file(path: &std::path::Path, what: &str) -> Result<String, String> 
         .map_err(|e| format!("cannot read {what} `{}`: {e}", path.display()))
 }
 
+/// What `portcullis eval` prints.
+#[derive(Clone, Copy, Debug)]
+pub struct EvalOutput {
+    /// The explanation too.
+    pub explain: bool,
+    pub format: EvalFormat,
+}
+
 /// `portcullis eval`.
 pub fn eval(
     policy: &std::path::Path,
     request: &std::path::Path,
     data: Option<&std::path::Path>,
+    how: EvalOutput,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> ExitStatus {
@@ -295,58 +368,11 @@ pub fn eval(
         let _ = writeln!(err, "{}", render(&e));
         return ExitStatus::Unusable;
     }
-    let decision = set.decide(&request, &data);
-    let _ = writeln!(out, "{}", decision.to_json());
-    if decision.is_allowed() {
+    let allowed = explain::print(&set, &request, &data, how, out);
+    if allowed {
         ExitStatus::Success
     } else {
         ExitStatus::Refused
-    }
-}
-
-/// `portcullis test`.
-pub fn test(
-    files: &[PathBuf],
-    options: &cases::Options,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> ExitStatus {
-    let mut policies = HashMap::new();
-    let (mut passed, mut failed, mut unusable) = (0usize, 0usize, false);
-    for file in files {
-        match cases::run(file, options, &mut policies) {
-            Ok(results) => {
-                for r in results {
-                    match r.failure {
-                        None => passed += 1,
-                        Some(why) => {
-                            failed += 1;
-                            let _ = writeln!(
-                                out,
-                                "{}",
-                                escape_controls(&format!(
-                                    "FAIL {}: {}\n     {why}",
-                                    file.display(),
-                                    r.name
-                                ))
-                            );
-                        }
-                    }
-                }
-            }
-            Err(e) => {
-                unusable = true;
-                let _ = writeln!(err, "error: {}", escape_controls(&e.to_string()));
-            }
-        }
-    }
-    let _ = writeln!(out, "{passed} passed, {failed} failed");
-    if unusable {
-        ExitStatus::Unusable
-    } else if failed > 0 {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
     }
 }
 

@@ -177,6 +177,9 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    // Inlined into `eval` (its hot caller) whatever else calls it: the
+    // explaining evaluator's fallback must not change the plain path.
+    #[inline(always)]
     pub(super) fn eval_node(&mut self, e: &'a Expr) -> R<Val<'a>> {
         Ok(match e {
             Expr::Const(v) => Val::from(v),
@@ -215,27 +218,7 @@ impl<'a> Evaluator<'a> {
             },
             Expr::Cmp(op, l, r, span) => {
                 let (a, b) = (self.eval(l)?, self.eval(r)?);
-                Val::Bool(match op {
-                    CmpOp::Eq => Self::paid(cost::eq(&a, &b, &mut self.meter), *span)?,
-                    CmpOp::Ne => !Self::paid(cost::eq(&a, &b, &mut self.meter), *span)?,
-                    _ => {
-                        if let (Some(x), Some(y)) = (a.as_str(), b.as_str()) {
-                            self.charge_bytes(x.len().min(y.len()), *span)?;
-                        }
-                        let ord = val_cmp(&a, &b).ok_or_else(|| {
-                            type_error(
-                                *span,
-                                format!("cannot order {} and {}", a.type_name(), b.type_name()),
-                            )
-                        })?;
-                        match op {
-                            CmpOp::Lt => ord.is_lt(),
-                            CmpOp::Le => ord.is_le(),
-                            CmpOp::Gt => ord.is_gt(),
-                            _ => ord.is_ge(),
-                        }
-                    }
-                })
+                Val::Bool(self.compare(*op, &a, &b, *span)?)
             }
             Expr::In {
                 item,
@@ -249,26 +232,7 @@ impl<'a> Evaluator<'a> {
             }
             Expr::Like(l, r, span) => {
                 let (a, b) = (self.eval(l)?, self.eval(r)?);
-                match (a.as_str(), b.as_str()) {
-                    (Some(t), Some(p)) => {
-                        // Linear in both (see `glob_match`), plus a search
-                        // set up per piece between `*`s.
-                        let pieces = p.bytes().filter(|b| *b == b'*').count() as u64;
-                        self.charge(pieces, *span)?;
-                        self.charge_bytes(t.len() + p.len(), *span)?;
-                        Val::Bool(glob_match(p, t))
-                    }
-                    _ => {
-                        return Err(type_error(
-                            *span,
-                            format!(
-                                "`like` matches strings, found {} and {}",
-                                a.type_name(),
-                                b.type_name()
-                            ),
-                        ))
-                    }
-                }
+                Val::Bool(self.like(&a, &b, *span)?)
             }
             Expr::Matches(subject, desc, _) => {
                 let s = self.eval(subject)?;
@@ -446,6 +410,55 @@ impl<'a> Evaluator<'a> {
                 v
             }
         })
+    }
+
+    /// `a op b` on evaluated operands.
+    #[inline(always)]
+    pub(super) fn compare(&mut self, op: CmpOp, a: &Val<'a>, b: &Val<'a>, span: Span) -> R<bool> {
+        Ok(match op {
+            CmpOp::Eq => Self::paid(cost::eq(a, b, &mut self.meter), span)?,
+            CmpOp::Ne => !Self::paid(cost::eq(a, b, &mut self.meter), span)?,
+            _ => {
+                if let (Some(x), Some(y)) = (a.as_str(), b.as_str()) {
+                    self.charge_bytes(x.len().min(y.len()), span)?;
+                }
+                let ord = val_cmp(a, b).ok_or_else(|| {
+                    type_error(
+                        span,
+                        format!("cannot order {} and {}", a.type_name(), b.type_name()),
+                    )
+                })?;
+                match op {
+                    CmpOp::Lt => ord.is_lt(),
+                    CmpOp::Le => ord.is_le(),
+                    CmpOp::Gt => ord.is_gt(),
+                    _ => ord.is_ge(),
+                }
+            }
+        })
+    }
+
+    /// `a like b` on evaluated operands.
+    #[inline(always)]
+    pub(super) fn like(&mut self, a: &Val<'a>, b: &Val<'a>, span: Span) -> R<bool> {
+        match (a.as_str(), b.as_str()) {
+            (Some(t), Some(p)) => {
+                // Linear in both (see `glob_match`), plus a search set up
+                // per piece between `*`s.
+                let pieces = p.bytes().filter(|b| *b == b'*').count() as u64;
+                self.charge(pieces, span)?;
+                self.charge_bytes(t.len() + p.len(), span)?;
+                Ok(glob_match(p, t))
+            }
+            _ => Err(type_error(
+                span,
+                format!(
+                    "`like` matches strings, found {} and {}",
+                    a.type_name(),
+                    b.type_name()
+                ),
+            )),
+        }
     }
 
     /// Binds a rule's arguments and runs `then` on its body. Arguments are

@@ -32,6 +32,7 @@ use subtle::ConstantTimeEq;
 
 mod builtins;
 mod err;
+mod explain;
 mod expr;
 mod principals;
 mod secrets;
@@ -40,9 +41,16 @@ mod shapes;
 use builtins::*;
 pub use err::EvalError;
 use err::*;
+pub(crate) use explain::explain;
+#[cfg(feature = "tools")]
+pub(crate) use explain::outline;
+pub use explain::{
+    Condition, ConditionResult, Explanation, SeenValue, StatementExplanation, StatementStatus,
+};
 pub(crate) use expr::index;
 use expr::*;
 pub(crate) use principals::kind_eq;
+pub(crate) use secrets::credential_name;
 #[cfg(feature = "test-instrumentation")]
 pub use secrets::secret_comparisons;
 use secrets::*;
@@ -205,6 +213,8 @@ pub(crate) fn decide_with(
     d
 }
 
+// Inlined into `decide_with`, its hot caller, though `explain` calls it too.
+#[inline(always)]
 fn run<'a>(ev: &mut Evaluator<'a>, program: &'a Program, request: &'a Request) -> Decision {
     let undeclared = || {
         let (outcome, reason) = &program.undeclared;
@@ -339,11 +349,17 @@ struct Evaluator<'a> {
     /// The field or index read that was last found absent, so the error
     /// names the step that is missing, not the end of the path.
     absent_at: Option<&'a Expr>,
+    /// What an explaining decision records (`explain/`); `None` for a
+    /// plain decision, which then never looks at it again. `ManuallyDrop`
+    /// because dropping even a `None` here is a call on every plain
+    /// decision: `explain` moves the trace out before the evaluator goes.
+    trace: std::mem::ManuallyDrop<Option<Box<explain::Trace<'a>>>>,
 }
 
 type BlockResult = Result<Option<Decision>, (Box<EvalError>, Vec<u32>)>;
 
 impl<'a> Evaluator<'a> {
+    #[inline(always)]
     fn new(program: &'a Program, request: &'a Request, data: &'a Value, limits: &Limits) -> Self {
         Evaluator {
             program,
@@ -361,6 +377,7 @@ impl<'a> Evaluator<'a> {
             max_depth: limits.max_eval_depth,
             use_index: true,
             absent_at: None,
+            trace: std::mem::ManuallyDrop::new(None),
         }
     }
 
@@ -454,17 +471,35 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    /// Evaluates one block. `Ok(None)` when no statement applied.
+    /// Evaluates one block. `Ok(None)` when no statement applied. The
+    /// explaining decision runs a copy of the loop that records each
+    /// statement: the plain one tests for it once per block.
     fn block(&mut self, block: &'a ir::Block) -> BlockResult {
+        if self.trace.is_some() {
+            self.trace_block(block);
+            return self.block_with::<true>(block);
+        }
+        self.block_with::<false>(block)
+    }
+
+    #[inline]
+    fn block_with<const TRACE: bool>(&mut self, block: &'a ir::Block) -> BlockResult {
         let candidates = self.candidates(block);
         let statements = || {
             candidates
                 .clone()
                 .filter_map(|i| block.statements.get(i as usize))
         };
+        let applies = |ev: &mut Self, s: &'a ir::Statement| {
+            if TRACE {
+                ev.traced_applies(s)
+            } else {
+                ev.applies(s)
+            }
+        };
         if block.ordered {
             for s in statements() {
-                if self.applies(s).map_err(|e| (e, vec![s.id]))? {
+                if applies(self, s).map_err(|e| (e, vec![s.id]))? {
                     return self.conclude(s).map(Some).map_err(|e| (e, vec![s.id]));
                 }
             }
@@ -472,12 +507,12 @@ impl<'a> Evaluator<'a> {
         }
         // Unordered: every refusal is looked at before any allow.
         for s in statements().filter(|s| s.outcome != Outcome::Allow) {
-            if self.applies(s).map_err(|e| (e, vec![s.id]))? {
+            if applies(self, s).map_err(|e| (e, vec![s.id]))? {
                 return self.conclude(s).map(Some).map_err(|e| (e, vec![s.id]));
             }
         }
         for s in statements().filter(|s| s.outcome == Outcome::Allow) {
-            if self.applies(s).map_err(|e| (e, vec![s.id]))? {
+            if applies(self, s).map_err(|e| (e, vec![s.id]))? {
                 return self.conclude(s).map(Some).map_err(|e| (e, vec![s.id]));
             }
         }

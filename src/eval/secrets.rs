@@ -49,3 +49,63 @@ pub(super) fn digest_matches(computed: &[u8; 64], configured: &Val) -> bool {
     let configured = configured.as_str().unwrap_or("");
     bool::from(computed.as_slice().ct_eq(configured.as_bytes()))
 }
+
+/// Words that name a credential, compared without case, `-` or `_`.
+const CREDENTIAL_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "apikey",
+    "servicekey",
+    "accesskey",
+    "privatekey",
+    "credential",
+    "authorization",
+    "bearer",
+    "token",
+];
+
+/// Endings that name something about a credential, not the credential.
+const NOT_CREDENTIAL_ENDINGS: &[&str] = &[
+    "type", "id", "ids", "name", "names", "count", "kind", "url", "uri", "expiry", "expires",
+    "scope", "scopes", "header", "length", "required", "set", "present",
+];
+
+/// Whether a field, key or name holds a credential: the linter's
+/// `PCL307`/`PCL308` ask, and explanations never show such a value.
+pub(crate) fn credential_name(name: &str) -> bool {
+    // Lowercased letters and digits only, on the stack for names of a
+    // usual length (explanations ask for every field they show).
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    let mut long = String::new();
+    for b in name.bytes().filter(u8::is_ascii_alphanumeric) {
+        let b = b.to_ascii_lowercase();
+        match buf.get_mut(n) {
+            Some(slot) if long.is_empty() => {
+                *slot = b;
+                n += 1;
+            }
+            _ => {
+                if long.is_empty() {
+                    long.push_str(
+                        std::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or(""),
+                    );
+                }
+                long.push(char::from(b));
+            }
+        }
+    }
+    let norm = if long.is_empty() {
+        std::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or("")
+    } else {
+        long.as_str()
+    };
+    // Every credential word is at least this long (`token`).
+    if norm.len() < 5 {
+        return false;
+    }
+    CREDENTIAL_WORDS.iter().any(|w| norm.contains(w))
+        && !NOT_CREDENTIAL_ENDINGS.iter().any(|e| norm.ends_with(e))
+}

@@ -130,7 +130,10 @@ fn bad(at: &str, message: impl Into<String>) -> FilterError {
         Code::InvalidMapping,
         format!("mapping `{at}`: {}", message.into()),
     )
-    .help("see docs/filtering.md, \"The mapping\"")
+    .help(format!(
+        "see {}",
+        crate::diagnostics::docs_url("filtering#the-mapping")
+    ))
 }
 
 fn ident(at: &str, v: Option<&Json>, what: &str) -> Result<String, FilterError> {

@@ -78,9 +78,10 @@ pub struct Where {
 }
 
 fn unmappable(message: String) -> FilterError {
-    FilterError::new(Code::FilterUnmappable, message).help(
-        "see docs/filtering.md, \"Rendering\": row filters name mapped fields, and take scalars",
-    )
+    FilterError::new(Code::FilterUnmappable, message).help(format!(
+        "row filters name mapped fields, and take scalars (see {})",
+        crate::diagnostics::docs_url("filtering#rendering")
+    ))
 }
 
 /// Renders a filter as a `WHERE` clause over the mapping's table.

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 pub(crate) mod dump;
 pub(crate) mod index;
+pub(crate) mod print;
 
 /// An interned name.
 pub(crate) type Name = Arc<str>;
@@ -60,6 +61,20 @@ pub(crate) struct Program {
     pub action_contracts: Vec<Shape>,
     /// Declared data shape, checked before deciding.
     pub data_shape: Option<Shape>,
+    /// The names behind slots, lets and rules, for explanations only.
+    pub names: Names,
+}
+
+/// What the policy called the things the IR numbers: read only to show an
+/// expression to a person (`print.rs`), never to decide.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    /// Per slot: the rule parameter or loop variable it holds.
+    pub slots: Vec<Name>,
+    /// Per let id: its name; empty for values lowering hoisted itself.
+    pub lets: Vec<Name>,
+    /// Per rule id.
+    pub rules: Vec<Name>,
 }
 
 pub(crate) type ActionId = u32;

@@ -154,6 +154,7 @@ impl<'u> Lowerer<'u> {
                     let id = self.lets.len() as u32;
                     self.lets.push(Some(e));
                     self.let_types.push(ty.clone());
+                    self.name_let(id, &name.name);
                     self.scope
                         .push((name.name.clone(), Local::Let(id, ty), name.span));
                 }
@@ -225,6 +226,7 @@ impl<'u> Lowerer<'u> {
                     let when = d.when.as_ref().map(|w| {
                         let before = self.findings.len();
                         let (e, ty) = self.expr(w);
+                        self.bare_condition(w, &ty);
                         if let Err(f) = types::condition(&ty, w.span, "a `when` condition") {
                             self.report(f);
                         }

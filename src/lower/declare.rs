@@ -169,6 +169,7 @@ impl<'u> Lowerer<'u> {
                     self.lets.push(None);
                     self.let_types.push(Ty::Any);
                     self.let_decls.push((unit, name, value));
+                    self.name_let(id, &name.name);
                     Global::Let(id)
                 }
                 Item::Rule(rule) => {
@@ -187,7 +188,7 @@ impl<'u> Lowerer<'u> {
                         );
                     }
                     let id = self.rule_decls.len() as u32;
-                    let params = rule.params.iter().map(|_| self.new_slot()).collect();
+                    let params = rule.params.iter().map(|p| self.new_slot(&p.name)).collect();
                     self.rule_decls.push((unit, rule));
                     self.rule_params.push(params);
                     self.rule_types.push(Ty::Any);

@@ -99,7 +99,7 @@ impl<'u> Lowerer<'u> {
 
     pub(super) fn bind(&mut self, name: &Ident, ty: Ty) -> Slot {
         self.reserved_local(name);
-        let slot = self.new_slot();
+        let slot = self.new_slot(&name.name);
         self.scope
             .push((name.name.clone(), Local::Var(slot, ty), name.span));
         slot
@@ -310,12 +310,17 @@ impl<'u> Lowerer<'u> {
             ExprKind::Call(name, args) => self.call(name, args, e.span),
             ExprKind::Not(inner) => {
                 let (x, t) = self.expr(inner);
+                self.bare_condition(inner, &t);
                 self.expect_cond(&t, inner.span, "the operand of `not`");
                 (Expr::Not(Box::new(x), e.span), Ty::Bool)
             }
             ExprKind::Binary(op, lhs, rhs) => {
                 let (l, lt) = self.expr(lhs);
                 let (r, rt) = self.expr(rhs);
+                if matches!(op, BinOp::And | BinOp::Or) {
+                    self.bare_condition(lhs, &lt);
+                    self.bare_condition(rhs, &rt);
+                }
                 let ty = match types::binary(*op, &lt, &rt, e.span) {
                     Ok(t) => t,
                     Err(f) => {
@@ -359,6 +364,9 @@ impl<'u> Lowerer<'u> {
                 let (b, bt) = self.expr(body);
                 self.repeated -= 1;
                 self.scope.truncate(mark);
+                if matches!(q, Quantifier::Any | Quantifier::All) {
+                    self.bare_condition(body, &bt);
+                }
                 self.expect_cond(
                     &bt,
                     body.span,
@@ -383,6 +391,7 @@ impl<'u> Lowerer<'u> {
             ExprKind::If(c, a, b) => {
                 let before = self.findings.len();
                 let (cx, ct) = self.expr(c);
+                self.bare_condition(c, &ct);
                 self.expect_cond(&ct, c.span, "the condition of `if`");
                 self.constant_condition(c.span, &cx, before);
                 let (ax, at) = self.expr(a);
@@ -585,7 +594,10 @@ impl<'u> Lowerer<'u> {
             .label("not a rule or built-in");
             f = match did_you_mean(&name.name, candidates) {
                 Some(s) => f.help(format!("did you mean `{s}`?")),
-                None => f.help("see docs/language.md for the built-in functions"),
+                None => f.help(format!(
+                    "see {} for the built-in functions",
+                    docs_url("language#17-built-in-functions")
+                )),
             };
             self.report(f);
             return placeholder();
@@ -602,7 +614,10 @@ impl<'u> Lowerer<'u> {
                     ),
                 )
                 .label("wrong number of arguments")
-                .help("see docs/language.md for the built-in functions"),
+                .help(format!(
+                    "see {} for the built-in functions",
+                    docs_url("language#17-built-in-functions")
+                )),
             );
             return placeholder();
         }

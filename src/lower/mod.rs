@@ -9,7 +9,7 @@
 use crate::ast::{
     self, ActionClass, BinOp, ExprKind, Ident, Item, KindTest, Outcome, Quantifier, Span, Stmt,
 };
-use crate::diagnostics::{did_you_mean, Code, Finding, Severity, Source};
+use crate::diagnostics::{did_you_mean, docs_url, Code, Finding, Severity, Source};
 use crate::ir::{self, Builtin, CmpOp, Expr, Name, Program, Root, Slot};
 use crate::limits::Limits;
 use crate::value::{glob_match, Record, Value};
@@ -152,6 +152,8 @@ struct Lowerer<'u> {
     /// tools; recorded only when `resolve` is set.
     resolution: Resolution,
     resolve: bool,
+    /// What slots, lets and rules are called, for explanations.
+    shown_names: ir::Names,
 }
 
 /// What lowering produced: the program (when there was no error), every
@@ -216,6 +218,7 @@ fn lower_with(units: &[Unit], limits: &Limits, resolve: bool) -> Lowered {
         line_cursor: (0, 0, 1),
         resolution: Resolution::default(),
         resolve,
+        shown_names: ir::Names::default(),
     };
     let program = l.run();
     // Lints never stop a policy from loading: here they are warnings, and
@@ -271,10 +274,25 @@ impl<'u> Lowerer<'u> {
         n
     }
 
-    fn new_slot(&mut self) -> Slot {
+    /// A fresh slot for the variable or parameter `name`.
+    fn new_slot(&mut self, name: &str) -> Slot {
         let s = self.slots;
         self.slots += 1;
+        let name = self.intern(name);
+        self.shown_names.slots.push(name);
         s
+    }
+
+    /// Names let `id` (explanations show it by name).
+    fn name_let(&mut self, id: u32, name: &str) {
+        let name = self.intern(name);
+        let lets = &mut self.shown_names.lets;
+        if lets.len() <= id as usize {
+            lets.resize(id as usize + 1, Arc::from(""));
+        }
+        if let Some(slot) = lets.get_mut(id as usize) {
+            *slot = name;
+        }
     }
 
     fn items(&self) -> impl Iterator<Item = (usize, &'u Item)> + 'u {
@@ -401,6 +419,7 @@ impl<'u> Lowerer<'u> {
             request_shape,
             action_contracts,
             data_shape,
+            names: self.take_names(),
         })
     }
 }
@@ -425,4 +444,16 @@ fn placeholder() -> (Expr, Ty) {
 
 const ROOTS: &[&str] = &["principal", "action", "resource", "context", "data"];
 
-impl<'u> Lowerer<'u> {}
+impl<'u> Lowerer<'u> {
+    /// The names of slots, lets and rules, one per id.
+    fn take_names(&mut self) -> ir::Names {
+        let mut names = std::mem::take(&mut self.shown_names);
+        names.lets.resize(self.let_types.len(), Arc::from(""));
+        names.rules = self
+            .rule_decls
+            .iter()
+            .map(|(_, r)| Arc::from(r.name.name.as_str()))
+            .collect();
+        names
+    }
+}

@@ -41,14 +41,14 @@ pub(crate) struct Resolution {
     /// `when` and `if` conditions whose truth does not depend on the
     /// request, by the site where the condition starts.
     pub conditions: HashMap<Site, bool>,
+    /// Conditions (a `when`, an operand of `and`, `or`, `not`, the
+    /// condition of an `if` or of `any`/`all`) that are a bare value of
+    /// unknown type: a path, a name, `x ?? y`. By file, start and end.
+    pub bare_conditions: HashSet<(Arc<str>, usize, usize)>,
 }
 
 impl Resolution {
     /// What the name written at `site` names.
-    #[cfg_attr(
-        not(feature = "tools"),
-        expect(dead_code, reason = "read by the linter")
-    )]
     pub(crate) fn target(&self, site: &Site) -> Option<&Target> {
         self.uses.get(site)
     }
@@ -96,6 +96,35 @@ impl<'u> Lowerer<'u> {
         if self.resolve {
             let site = self.site(span);
             self.resolution.uses.insert(site, target);
+        }
+    }
+
+    /// Records a condition that is a bare value not known to be a boolean
+    /// (`PCL315`): a request root, or a path, name or `??` of unknown type.
+    pub(super) fn bare_condition(&mut self, e: &ast::Expr, ty: &Ty) {
+        if !self.resolve {
+            return;
+        }
+        let root = |l: &Self, id: &ast::Ident| {
+            matches!(l.resolution.target(&l.site(id.span)), Some(Target::Root))
+        };
+        let bare = match &e.kind {
+            ExprKind::Name(id) if root(self, id) => true,
+            _ if !matches!(ty, Ty::Any) => false,
+            // `x ?? false`: the default says the author expects a boolean.
+            ExprKind::Binary(BinOp::Coalesce, _, d) => !matches!(d.kind, ExprKind::Bool(_)),
+            ExprKind::Field(..) | ExprKind::Index(..) => true,
+            ExprKind::Name(id) => matches!(
+                self.resolution.target(&self.site(id.span)),
+                Some(Target::Local(_) | Target::Let(_))
+            ),
+            _ => false,
+        };
+        if bare {
+            let (file, start) = self.site(e.span);
+            self.resolution
+                .bare_conditions
+                .insert((file, start, e.span.end));
         }
     }
 

@@ -3,7 +3,9 @@
 
 use super::*;
 
-pub(super) fn pest_error(err: pest::error::Error<Rule>) -> ParseError {
+/// A pest error in `text` as a finding, with a hint that names the fix
+/// when the text shows a mistake we know (`hints.rs`).
+pub(super) fn pest_error(err: pest::error::Error<Rule>, text: &str) -> ParseError {
     use pest::error::{ErrorVariant, InputLocation};
     let span = match err.location {
         InputLocation::Pos(p) => Span::new(p, p),
@@ -52,9 +54,17 @@ pub(super) fn pest_error(err: pest::error::Error<Rule>) -> ParseError {
         }
         ErrorVariant::CustomError { message } => (message.clone(), "here".to_string()),
     };
-    Finding::new(Code::SyntaxError, span, message)
+    let positives: &[Rule] = match &err.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives,
+        ErrorVariant::CustomError { .. } => &[],
+    };
+    let finding = Finding::new(Code::SyntaxError, span, message)
         .label(label)
-        .help("see docs/language.md for the syntax of each construct")
+        .help(format!(
+            "see {} for the syntax of each construct",
+            crate::diagnostics::docs_url("language")
+        ));
+    super::hints::hint(finding, text, positives)
 }
 
 /// The words the grammar reserves; they cannot name rules, lets or parameters.

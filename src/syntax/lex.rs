@@ -104,8 +104,18 @@ pub(crate) fn lex<'t>(text: &'t str, principals: &HashSet<usize>) -> Result<Vec<
                     i = end_of_principal_value(text, i + 1);
                     Kind::Literal
                 } else {
+                    i = end_of_glob(bytes, i);
                     Kind::Word
                 }
+            }
+            // An action glob that starts with `*` (`*_read`): one word, as
+            // `rs_catalog_*` is.
+            b'*' if bytes
+                .get(i + 1)
+                .is_some_and(|n| n.is_ascii_alphanumeric() || *n == b'_') =>
+            {
+                i = end_of_glob(bytes, i);
+                Kind::Word
             }
             b'(' | b'[' | b'{' => {
                 i += 1;
@@ -177,6 +187,17 @@ fn end_of_word(bytes: &[u8], mut i: usize) -> usize {
         } else {
             break;
         }
+    }
+    i
+}
+
+/// The end of an action glob whose word part ends at `i`: `*`s glued to
+/// words (`rs_catalog_*`, `a*b`) stay one token. `*` is no operator of the
+/// language, so outside action names it only stands alone (`actions: *`,
+/// `{ *: string }`).
+fn end_of_glob(bytes: &[u8], mut i: usize) -> usize {
+    while bytes.get(i) == Some(&b'*') {
+        i = end_of_word(bytes, i + 1);
     }
     i
 }

@@ -46,6 +46,7 @@ pub use crate::limits::{MAX_EXPR_DEPTH, MAX_NESTING};
 
 mod err;
 mod expr;
+mod hints;
 mod items;
 pub(crate) mod lex;
 mod recover;
@@ -138,7 +139,7 @@ pub fn parse_with_limits(
         match parse_bounded(Rule::file, current) {
             Ok(pairs) => break pairs,
             Err(err) => {
-                let finding = reserved_word_help(pest_error(err), current);
+                let finding = reserved_word_help(pest_error(err, current), current);
                 let at = finding.span.start;
                 let too_deep = finding.code == Code::TooDeep;
                 errors.push(finding);
@@ -186,7 +187,7 @@ pub fn parse_expr(text: &str) -> Result<Expr, Vec<ParseError>> {
         return Err(vec![*err]);
     }
     let _budget = DepthBudget::set(MAX_EXPR_DEPTH);
-    let mut pairs = parse_bounded(Rule::expr, text).map_err(|e| vec![pest_error(e)])?;
+    let mut pairs = parse_bounded(Rule::expr, text).map_err(|e| vec![pest_error(e, text)])?;
     let pair = pairs
         .next()
         .ok_or_else(|| vec![*internal(Span::new(0, text.len()), "empty input")])?;

@@ -1,12 +1,16 @@
 //! Conformance case files: read them, decide each case, compare.
 //!
 //! Input: a case file in the format of `tests/conformance/*.json` (see
-//! docs/cases.md). Output: a report per case. `portcullis test` and the
-//! crate's own tests run cases through this one module, so they cannot
-//! disagree.
+//! docs/cases.md), with this engine's extensions (`expect.claims`,
+//! `expect.error`). Output: a report per case, with the explanation of a
+//! case that failed (or of every case, for coverage). `portcullis test`
+//! and the crate's own tests run cases through this one module, so they
+//! cannot disagree.
 
 use crate::diagnostics::Code;
-use crate::{Data, Decision, Outcome, PolicySet, Request, RequestError, Value};
+use crate::{
+    Data, Decision, Outcome, PolicySet, Request, RequestError, StatementExplanation, Value,
+};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -43,20 +47,30 @@ pub struct Case {
 }
 
 /// The expected decision.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
-    /// `allow`, `deny` or `unauthenticated`.
+    /// `allow`, `deny` or `unauthenticated`; empty when the case expects
+    /// only an `error`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub decision: String,
     /// Exact row filters.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<serde_json::Value>,
     /// Resolved identity, compared as a subset.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub principal: Option<serde_json::Value>,
     /// A substring of the reason.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Token claims, compared as a subset at every depth (docs/cases.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<serde_json::Value>,
+    /// The code of the error that must refuse the request: `PCL400` or
+    /// `PCL401` for a request or data outside its contract (refused before
+    /// deciding), `PCL5xx` for an error met while deciding (a deny).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Why a case file could not be run at all (`PCL703 invalid-case-file`).
@@ -84,6 +98,16 @@ pub enum FileErrorKind {
         /// The policy file looked for.
         policy: PathBuf,
     },
+    /// A case that the format admits but that cannot be run as written
+    /// (no `decision` and no `error`, an `error` that is no code).
+    Invalid {
+        /// The case, by position.
+        index: usize,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The shared data (`--data`) cannot be used.
+    SharedData(String),
     /// The policy does not compile.
     Policy {
         /// The policy file.
@@ -115,6 +139,8 @@ impl FileError {
                 "`bundle`: unknown bundle `{bundle}` (no file `{}`)",
                 policy.display()
             ),
+            FileErrorKind::Invalid { index, message } => format!("case {index}: {message}"),
+            FileErrorKind::SharedData(message) => format!("the shared data: {message}"),
             FileErrorKind::Policy { policy, error } => format!(
                 "policy `{}` does not compile:\n{}",
                 policy.display(),
@@ -140,13 +166,19 @@ impl miette::Diagnostic for FileError {
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
         let help = match &self.kind {
             FileErrorKind::Unreadable(_) => "check the path and its permissions",
-            FileErrorKind::Malformed(_) => "see docs/cases.md for the case file format",
+            FileErrorKind::Malformed(_) | FileErrorKind::Invalid { .. } => {
+                return Some(Box::new(format!(
+                    "see {} for the case file format",
+                    crate::diagnostics::docs_url("cases")
+                )))
+            }
             FileErrorKind::NotABundleName(_) | FileErrorKind::UnknownBundle { .. } => {
                 "name a policy of the policies folder without `.pcl`, or pass `--policy FILE`"
             }
             FileErrorKind::Policy { .. } => {
                 "run `portcullis check` on the policy and fix its errors"
             }
+            FileErrorKind::SharedData(_) => "`--data` takes a JSON object of data",
         };
         Some(Box::new(help))
     }
@@ -159,6 +191,22 @@ pub struct CaseResult {
     pub name: String,
     /// `None` when it passed; otherwise what differed.
     pub failure: Option<Failure>,
+    /// What the case expects, as written.
+    pub expected: serde_json::Value,
+    /// The decision, when one was made (as `portcullis eval` prints it).
+    pub actual: Option<serde_json::Value>,
+    /// Why it was made: for a failing case, and for every case when
+    /// [`Options::explain`] is set.
+    pub explanation: Option<Explained>,
+}
+
+/// A decision's explanation, kept beyond the decision it explains.
+#[derive(Debug, Clone)]
+pub struct Explained {
+    /// The text tree `portcullis eval --explain` prints.
+    pub text: String,
+    /// The statements, as the JSON report holds them.
+    pub statements: Vec<StatementExplanation>,
 }
 
 /// Why a case failed.
@@ -197,6 +245,10 @@ pub enum Diff {
     Principal(serde_json::Value, serde_json::Value),
     /// `reason`: expected a substring, got.
     Reason(String, std::sync::Arc<str>),
+    /// `claims`: expected a subset of, got.
+    Claims(serde_json::Value, serde_json::Value),
+    /// `error`: expected this code, got that error (or none).
+    Error(String, Option<String>),
 }
 
 impl std::fmt::Display for Diff {
@@ -210,6 +262,9 @@ impl std::fmt::Display for Diff {
             Diff::Reason(want, got) => {
                 write!(f, "reason: expected it to contain {want:?}, got {got:?}")
             }
+            Diff::Claims(want, got) => write!(f, "claims: expected a subset of {want}, got {got}"),
+            Diff::Error(want, None) => write!(f, "error: expected {want}, got none"),
+            Diff::Error(want, Some(got)) => write!(f, "error: expected {want}, got {got}"),
         }
     }
 }
@@ -244,13 +299,18 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// Where to find bundles.
+/// Where to find bundles, and what to keep of each case.
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Use this policy for every file instead of `<policies>/<bundle>.pcl`.
     pub policy: Option<PathBuf>,
     /// The folder of bundled policies.
     pub policies: PathBuf,
+    /// Data under every case file's (`--data`): the file's data, then the
+    /// case's, are merged over it, key by key.
+    pub data: serde_json::Map<String, serde_json::Value>,
+    /// Explain every case, not only those that fail (for coverage).
+    pub explain: bool,
 }
 
 impl Default for Options {
@@ -258,6 +318,8 @@ impl Default for Options {
         Options {
             policy: None,
             policies: PathBuf::from("policies"),
+            data: serde_json::Map::new(),
+            explain: false,
         }
     }
 }
@@ -266,7 +328,33 @@ impl Default for Options {
 pub fn read(path: &Path) -> Result<CaseFile, FileError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| FileError::new(path, FileErrorKind::Unreadable(e)))?;
-    serde_json::from_str(&text).map_err(|e| FileError::new(path, FileErrorKind::Malformed(e)))
+    let file: CaseFile = serde_json::from_str(&text)
+        .map_err(|e| FileError::new(path, FileErrorKind::Malformed(e)))?;
+    for (index, case) in file.cases.iter().enumerate() {
+        let invalid =
+            |message: String| FileError::new(path, FileErrorKind::Invalid { index, message });
+        match &case.expect.error {
+            None if case.expect.decision.is_empty() => {
+                return Err(invalid("`expect` needs a `decision` or an `error`".into()))
+            }
+            Some(code) if Code::parse(code).is_none_or(|c| c.code() != code) => {
+                return Err(invalid(format!(
+                    "`expect.error`: `{code}` is not a code such as `PCL401`"
+                )))
+            }
+            _ => {}
+        }
+    }
+    Ok(file)
+}
+
+/// The cases of one file, run.
+#[derive(Debug)]
+pub struct FileRun {
+    /// The policy file they were decided with.
+    pub policy: PathBuf,
+    /// One result per case, in file order.
+    pub results: Vec<CaseResult>,
 }
 
 /// Runs every case of one file. A policy that does not compile, or an
@@ -276,6 +364,15 @@ pub fn run(
     options: &Options,
     policies: &mut HashMap<PathBuf, PolicySet>,
 ) -> Result<Vec<CaseResult>, FileError> {
+    run_file(path, options, policies).map(|run| run.results)
+}
+
+/// [`run`], naming the policy the cases were decided with.
+pub fn run_file(
+    path: &Path,
+    options: &Options,
+    policies: &mut HashMap<PathBuf, PolicySet>,
+) -> Result<FileRun, FileError> {
     let file = read(path)?;
     let policy_path = match &options.policy {
         Some(p) => p.clone(),
@@ -308,13 +405,18 @@ pub fn run(
         })?;
         policies.insert(policy_path.clone(), set);
     }
+    let mut data = options.data.clone();
+    data.extend(file.data.clone());
     let mut results = Vec::new();
     if let Some(policy) = policies.get(&policy_path) {
         for (i, case) in file.cases.iter().enumerate() {
-            results.push(run_case(policy, &file.data, case, i));
+            results.push(run_case(policy, &data, case, i, options.explain));
         }
     }
-    Ok(results)
+    Ok(FileRun {
+        policy: policy_path,
+        results,
+    })
 }
 
 fn run_case(
@@ -322,46 +424,90 @@ fn run_case(
     file_data: &serde_json::Map<String, serde_json::Value>,
     case: &Case,
     index: usize,
+    explain_all: bool,
 ) -> CaseResult {
-    let fail = |failure: Failure| CaseResult {
+    let mut result = CaseResult {
         name: case.name.clone(),
-        failure: Some(failure),
+        failure: None,
+        expected: serde_json::to_value(&case.expect).unwrap_or_default(),
+        actual: None,
+        explanation: None,
     };
     let mut merged = file_data.clone();
     for (k, v) in &case.data {
         merged.insert(k.clone(), v.clone());
     }
-    let data = match Data::from_json(&serde_json::Value::Object(merged)) {
-        Ok(d) => d,
-        Err(e) => return fail(Failure::Data(index, e)),
-    };
-    let request = match Request::from_json(&case.request) {
-        Ok(r) => r,
-        Err(e) => return fail(Failure::Request(index, e)),
-    };
     // The request first, then the data, once: decisions use it as loaded.
-    let data = match policy
-        .validate_request(&request)
-        .and_then(|()| policy.check_data(data))
-    {
-        Ok(d) => d,
-        Err(e) => return fail(Failure::Contract(index, e)),
+    let refused = Data::from_json(&serde_json::Value::Object(merged))
+        .map_err(|e| Failure::Data(index, e))
+        .and_then(|data| {
+            let request =
+                Request::from_json(&case.request).map_err(|e| Failure::Request(index, e))?;
+            policy
+                .validate_request(&request)
+                .and_then(|()| policy.check_data(data))
+                .map(|data| (request, data))
+                .map_err(|e| Failure::Contract(index, e))
+        });
+    let (request, data) = match refused {
+        Ok(ready) => ready,
+        Err(failure) => {
+            result.failure = refused_as_expected(&case.expect, failure);
+            return result;
+        }
     };
-    let decision = policy.decide(&request, &data);
-    match compare(&case.expect, decision) {
-        None => CaseResult {
-            name: case.name.clone(),
-            failure: None,
-        },
-        Some(mismatch) => fail(Failure::Differs(Box::new(mismatch))),
+    let explanation = policy.explain(&request, &data);
+    let decision = explanation.decision().clone();
+    result.actual = Some(decision.to_json());
+    result.failure = compare(&case.expect, decision).map(|m| Failure::Differs(Box::new(m)));
+    if explain_all || result.failure.is_some() {
+        result.explanation = Some(Explained {
+            text: explanation.to_string(),
+            statements: explanation.statements(),
+        });
+    }
+    result
+}
+
+/// A request or data refused before any decision: the case passes when
+/// it expects that refusal (`expect.error` with the refusal's code, and no
+/// `decision` but `deny`, which is what a refused request gets).
+fn refused_as_expected(expect: &Expect, failure: Failure) -> Option<Failure> {
+    let code = match &failure {
+        Failure::Data(_, e) | Failure::Request(_, e) | Failure::Contract(_, e) => e.code,
+        Failure::Differs(_) => return Some(failure),
+    };
+    match &expect.error {
+        Some(want) if want == code.code() && matches!(expect.decision.as_str(), "" | "deny") => {
+            None
+        }
+        Some(want) => {
+            let got = format!("{} ({failure})", code.code());
+            Some(Failure::Differs(Box::new(Mismatch {
+                diffs: vec![Diff::Error(want.clone(), Some(got))],
+                decision: refused_decision(code, failure.to_string()),
+                show_reason: false,
+            })))
+        }
+        None => Some(failure),
     }
 }
 
 /// Compares a decision with what a case expects; `None` when it passes.
 pub fn compare(expect: &Expect, decision: Decision) -> Option<Mismatch> {
     let mut diffs = Vec::new();
-    if expect.decision != decision.outcome.as_str() {
+    if !expect.decision.is_empty() && expect.decision != decision.outcome.as_str() {
         diffs.push(Diff::Decision(expect.decision.clone(), decision.outcome));
+    }
+    if let Some(want) = &expect.error {
+        let got = decision.error.as_ref().map(|e| e.code.code());
+        if got != Some(want.as_str()) {
+            let got = decision
+                .error
+                .as_ref()
+                .map(|e| format!("{} ({})", e.code.code(), e.message));
+            diffs.push(Diff::Error(want.clone(), got));
+        }
     }
     if let Some(filters) = &expect.filters {
         let got = decision
@@ -392,6 +538,15 @@ pub fn compare(expect: &Expect, decision: Decision) -> Option<Mismatch> {
             diffs.push(Diff::Reason(reason.clone(), decision.reason.clone()));
         }
     }
+    if let Some(claims) = &expect.claims {
+        let got = decision
+            .claims
+            .as_ref()
+            .map_or(serde_json::Value::Null, Value::to_json);
+        if !subset(claims, &got) {
+            diffs.push(Diff::Claims(claims.clone(), got));
+        }
+    }
     if diffs.is_empty() {
         return None;
     }
@@ -400,4 +555,34 @@ pub fn compare(expect: &Expect, decision: Decision) -> Option<Mismatch> {
         show_reason: expect.reason.is_none(),
         decision,
     })
+}
+
+/// What deciding a refused request gives (as `PolicySet::decide_json`
+/// does for a request it cannot read): deny, the refusal as the error.
+fn refused_decision(code: Code, message: String) -> Decision {
+    Decision {
+        outcome: Outcome::Deny,
+        reason: std::sync::Arc::from(format!("invalid request: {message}")),
+        statements: std::sync::Arc::from([]),
+        filters: None,
+        principal: None,
+        claims: None,
+        error: Some(crate::EvalError {
+            code,
+            message,
+            span: None,
+        }),
+        cost: 0,
+    }
+}
+
+/// Whether `want` holds in `got`: every key of an object given must be
+/// there with a value it holds in turn; anything else compares exactly.
+fn subset(want: &serde_json::Value, got: &serde_json::Value) -> bool {
+    match (want, got) {
+        (serde_json::Value::Object(w), serde_json::Value::Object(g)) => w
+            .iter()
+            .all(|(k, v)| g.get(k).is_some_and(|have| subset(v, have))),
+        _ => want == got,
+    }
 }

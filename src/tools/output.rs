@@ -202,8 +202,16 @@ fn sarif(report: &Report) -> Json {
                 "shortDescription": { "text": c.summary() },
                 "fullDescription": { "text": c.summary() },
                 "help": {
-                    "text": format!("{} See docs/diagnostics.md, {}.", c.summary(), c.code()),
+                    "text": format!("{} See {}", c.summary(), c.help_url()),
+                    "markdown": format!(
+                        "{} See [{} {}]({}).",
+                        c.summary(),
+                        c.code(),
+                        c.name(),
+                        c.help_url()
+                    ),
                 },
+                "helpUri": c.help_url(),
                 "defaultConfiguration": { "level": severity_word(c.default_severity()) },
             })
         })

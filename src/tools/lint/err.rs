@@ -38,7 +38,8 @@ impl fmt::Display for LintError {
             LintError::UnknownCode(what) => {
                 write!(
                     f,
-                    "unknown code `{what}` (see docs/diagnostics.md for the list)"
+                    "unknown code `{what}` (see {} for the list)",
+                    crate::diagnostics::docs_url("diagnostics#all-codes")
                 )
             }
             LintError::NotAdjustable(code) => write!(

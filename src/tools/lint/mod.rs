@@ -21,11 +21,18 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 mod actions;
+mod bare;
 mod constant;
+mod descriptors;
 mod duplicates;
 mod err;
+mod facts;
+mod overruled;
 mod pragmas;
+mod quantifier;
+mod request_shape;
 mod secrets;
+mod unauthenticated;
 mod unused;
 
 use actions::*;
@@ -362,6 +369,10 @@ struct Linter<'a> {
     /// The policy whose statements are being linted (`None`: a rule, a
     /// let or `authenticate`, which run for any action).
     current_policy: Option<&'a PolicyDecl>,
+    /// Kinds, shapes and policies of the whole set, for the trap lints.
+    facts: facts::Facts<'a>,
+    /// Request roots already reported as undeclared (`PCL313`).
+    undeclared_reported: HashSet<&'a str>,
     findings: Vec<Finding>,
 }
 
@@ -380,6 +391,8 @@ impl<'a> Linter<'a> {
             open_set: false,
             lets: HashMap::new(),
             current_policy: None,
+            facts: facts::Facts::new(units),
+            undeclared_reported: HashSet::new(),
             findings: Vec::new(),
         };
         let mut declared = HashSet::new();
@@ -469,6 +482,7 @@ impl<'a> Linter<'a> {
                 Item::Policy(policy) => {
                     self.current_policy = Some(policy);
                     self.block(&policy.body, policy.ordered);
+                    self.overruled_allows(policy);
                 }
                 _ => {}
             }
@@ -541,6 +555,7 @@ impl<'a> Linter<'a> {
                             );
                         }
                     }
+                    self.unauthenticated_never_fires(d);
                     if let Some(when) = &d.when {
                         self.constant_condition(when, folded, Guards::Statement);
                         self.expr(when);
@@ -557,6 +572,10 @@ impl<'a> Linter<'a> {
     }
 
     fn expr(&mut self, e: &'a Expr) {
+        self.quantifier_body(e);
+        self.bare_condition(e);
+        self.descriptors(e);
+        self.request_read(e);
         match &e.kind {
             ExprKind::Binary(op, left, right) => {
                 self.comparison(*op, left, right, e.span);

@@ -110,37 +110,7 @@ pub(super) const TRANSFORMS: &[&str] = &[
     "upper",
 ];
 
-/// Words that name a credential, compared without case, `-` or `_`.
-pub(super) const CREDENTIAL_WORDS: &[&str] = &[
-    "password",
-    "passwd",
-    "passphrase",
-    "secret",
-    "apikey",
-    "servicekey",
-    "accesskey",
-    "privatekey",
-    "credential",
-    "authorization",
-    "bearer",
-    "token",
-];
-
-/// Endings that name something about a credential, not the credential.
-pub(super) const NOT_CREDENTIAL_ENDINGS: &[&str] = &[
-    "type", "id", "ids", "name", "names", "count", "kind", "url", "uri", "expiry", "expires",
-    "scope", "scopes", "header", "length", "required", "set", "present",
-];
-
-pub(super) fn credential_name(name: &str) -> bool {
-    let norm: String = name
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    CREDENTIAL_WORDS.iter().any(|w| norm.contains(w))
-        && !NOT_CREDENTIAL_ENDINGS.iter().any(|e| norm.ends_with(e))
-}
+pub(super) use crate::eval::credential_name;
 
 pub(super) fn is_digest(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
