@@ -1,0 +1,87 @@
+//! Ports of other engines' example models (`tests/peers/<project>/<model>/`),
+//! each decided through the same code path as `portcullis test` against the
+//! results that project's own tests assert. A port is a folder holding
+//! `<model>.pcl` (the policy, written natively), `cases.json` (a case file
+//! whose `bundle` is `<model>`, each case's `source` naming the upstream
+//! file and test the expectation comes from) and, where the model has them,
+//! the upstream facts as data. Nothing is precomputed into the data.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "integration tests fail loudly"
+)]
+
+use portcullis::unstable::cases::{self, Options};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+fn peers() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
+}
+
+/// Every `tests/peers/<project>/<model>` folder with a `cases.json`.
+fn ports() -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for project in std::fs::read_dir(peers()).unwrap() {
+        let project = project.unwrap().path();
+        if !project.is_dir() {
+            continue;
+        }
+        for model in std::fs::read_dir(&project).unwrap() {
+            let model = model.unwrap().path();
+            if model.join("cases.json").is_file() {
+                found.push(model);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn run(dir: &Path) -> Result<usize, String> {
+    let file = dir.join("cases.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for case in json["cases"].as_array().unwrap() {
+        let source = case["source"].as_str().unwrap_or("");
+        if source.trim().is_empty() {
+            return Err(format!("case {:?} names no upstream source", case["name"]));
+        }
+    }
+    let options = Options {
+        policy: None,
+        policies: dir.to_path_buf(),
+        ..Options::default()
+    };
+    let results = cases::run(&file, &options, &mut HashMap::new()).map_err(|e| e.to_string())?;
+    if results.is_empty() {
+        return Err("no cases".into());
+    }
+    let failures: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.failure.as_ref().map(|why| format!("  {}: {why}", r.name)))
+        .collect();
+    if failures.is_empty() {
+        Ok(results.len())
+    } else {
+        Err(failures.join("\n"))
+    }
+}
+
+#[test]
+fn every_port_gives_the_upstream_results() {
+    let ports = ports();
+    let mut report = String::new();
+    let mut total = 0;
+    for dir in &ports {
+        match run(dir) {
+            Ok(n) => total += n,
+            Err(why) => report.push_str(&format!("{}:\n{why}\n", dir.display())),
+        }
+    }
+    assert!(report.is_empty(), "{report}");
+    eprintln!("{} ports, {total} cases", ports.len());
+}
