@@ -144,6 +144,11 @@ pub mod unstable {
     pub fn dump(policy: &crate::PolicySet) -> String {
         crate::ir::dump::dump(&policy.program)
     }
+    /// Every statement a decision can run, its condition a tree no request
+    /// has touched: the places `portcullis test --coverage` counts.
+    pub fn outline(policy: &crate::PolicySet) -> Vec<crate::StatementExplanation> {
+        crate::eval::outline(&policy.program)
+    }
     /// Reports: human, JSON, SARIF, GitHub annotations.
     #[cfg(feature = "tools")]
     pub mod output {

@@ -134,13 +134,6 @@ impl PolicySet {
         eval::explain(&self.program, request, &data.root, checked, &self.limits)
     }
 
-    /// Every statement a decision can run, with its condition not yet
-    /// evaluated: what `portcullis test --coverage` counts.
-    #[cfg(feature = "tools")]
-    pub(crate) fn outline(&self) -> Vec<crate::StatementExplanation> {
-        eval::outline(&self.program)
-    }
-
     /// Reads data from JSON and validates it against this set's `data`
     /// shape, once: decisions with the returned data skip that check.
     pub fn load_data(&self, json: &serde_json::Value) -> Result<Data, RequestError> {

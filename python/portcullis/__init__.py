@@ -18,13 +18,15 @@ Only compiling and filtering raise (:class:`PolicyError`,
 ``resource``) says which resources the request may act on: see
 :mod:`portcullis.sqlalchemy` and docs/filtering.md. A request or data that does not
 fit the policy's contract is a deny decision whose reason names the field.
-The integrations are :mod:`portcullis.flask` and :mod:`portcullis.fastapi`.
+``policy.explain(request)`` says why: ``str()`` of it is the tree
+``portcullis eval --explain`` prints. The integrations are :mod:`portcullis.flask` and :mod:`portcullis.fastapi`.
 """
 
 from ._portcullis import (
     Data,
     Decision,
     Diagnostic,
+    Explanation,
     Filter,
     FilterError,
     Policy,
@@ -37,6 +39,7 @@ __all__ = [
     "Data",
     "Decision",
     "Diagnostic",
+    "Explanation",
     "Filter",
     "FilterError",
     "Policy",

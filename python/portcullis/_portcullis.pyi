@@ -83,6 +83,15 @@ class Data:
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
+class Explanation:
+    """A decision and why: each reached statement's condition tree."""
+
+    @property
+    def decision(self) -> Decision: ...
+    @property
+    def statements(self) -> list[dict[str, Any]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
 class Policy:
     """A compiled policy set."""
 
@@ -98,6 +107,7 @@ class Policy:
     def decide_many(
         self, requests: Iterable[Mapping[str, object]], data: DataArg = None
     ) -> list[Decision]: ...
+    def explain(self, request: Mapping[str, object], data: DataArg = None) -> Explanation: ...
     def filter(
         self,
         request: Mapping[str, object],

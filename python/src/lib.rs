@@ -12,6 +12,7 @@
 //!   threads at once.
 
 mod convert;
+mod explain;
 mod filter;
 
 use portcullis::{Decision as RustDecision, EvalError, Finding, Outcome, PolicySet, Severity};
@@ -166,16 +167,27 @@ impl Policy {
         }
     }
 
+    /// The data to decide with, or why the data given cannot be read.
+    fn data_ref<'d>(
+        &'d self,
+        data: &'d DataFor,
+    ) -> Result<&'d portcullis::Data, &'d portcullis::RequestError> {
+        match data {
+            DataFor::Shared(d) => Ok(d.as_ref()),
+            DataFor::Owned(d) => Ok(d),
+            DataFor::Empty => Ok(&self.empty),
+            DataFor::Invalid(e) => Err(e),
+        }
+    }
+
     fn decide_one(
         &self,
         request: Result<portcullis::Request, portcullis::RequestError>,
         data: &DataFor,
     ) -> RustDecision {
-        let data = match data {
-            DataFor::Shared(d) => d.as_ref(),
-            DataFor::Owned(d) => d,
-            DataFor::Empty => &self.empty,
-            DataFor::Invalid(e) => return refused("invalid data", e),
+        let data = match self.data_ref(data) {
+            Ok(d) => d,
+            Err(e) => return refused("invalid data", e),
         };
         match request {
             Ok(r) => self.set.decide(&r, data),
@@ -291,6 +303,20 @@ impl Policy {
                 return Ok(out);
             }
         }
+    }
+
+    /// Decides `request` as `decide` does and says why: the condition tree
+    /// of every statement the action reaches, with the values each
+    /// evaluated part saw and the part that failed (`str()` for people,
+    /// `to_dict()` as `portcullis eval --explain --format json`).
+    #[pyo3(signature = (request, data = None))]
+    fn explain(
+        &self,
+        py: Python<'_>,
+        request: &Bound<'_, PyAny>,
+        data: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<explain::Explanation> {
+        self.explain_impl(py, request, data)
     }
 
     /// Which resources `request` (a mapping without `resource`, or with
@@ -600,6 +626,7 @@ fn _portcullis(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Statement>()?;
     m.add_class::<Diagnostic>()?;
     m.add("PolicyError", m.py().get_type::<PolicyError>())?;
+    m.add_class::<explain::Explanation>()?;
     m.add_class::<filter::Filter>()?;
     m.add("FilterError", m.py().get_type::<filter::FilterError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -80,7 +80,7 @@ pub fn test(
             if how.coverage {
                 if let Some(set) = policies.get(&run.policy) {
                     if !outlined.contains(&run.policy) {
-                        coverage.add_outline(&set.outline());
+                        coverage.add_outline(&crate::unstable::outline(set));
                         outlined.push(run.policy.clone());
                     }
                 }

@@ -42,7 +42,6 @@ use builtins::*;
 pub use err::EvalError;
 use err::*;
 pub(crate) use explain::explain;
-#[cfg(feature = "tools")]
 pub(crate) use explain::outline;
 pub use explain::{
     Condition, ConditionResult, Explanation, SeenValue, StatementExplanation, StatementStatus,

@@ -96,7 +96,6 @@ impl<'a> Explanation<'a> {
 /// Every statement a decision can run (`authenticate`, then each policy
 /// after overrides), with its condition as a tree no request has touched:
 /// the places coverage counts (`portcullis test --coverage`).
-#[cfg(feature = "tools")]
 pub(crate) fn outline(program: &Program) -> Vec<StatementExplanation> {
     render::outline(program)
 }

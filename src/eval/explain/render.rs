@@ -193,7 +193,6 @@ pub(super) fn statements(ex: &Explanation<'_>) -> Vec<StatementExplanation> {
 /// condition trees hold the parts a decision could evaluate, each
 /// `not-evaluated` (rule and let bodies, shared by statements, are not
 /// descended into).
-#[cfg(feature = "tools")]
 pub(super) fn outline(program: &Program) -> Vec<StatementExplanation> {
     let r = Renderer {
         program,
@@ -333,7 +332,6 @@ impl<'a> Renderer<'_, 'a> {
     }
 
     /// `e` as a tree of the parts a decision evaluates, none evaluated.
-    #[cfg(feature = "tools")]
     fn skeleton(&self, e: &Expr, depth: usize) -> Condition {
         let mut c = self.unevaluated(e);
         if depth > 64 {

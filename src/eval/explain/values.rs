@@ -205,7 +205,11 @@ fn shown_into(p: &Program, v: &Val, depth: usize, out: &mut String) {
         }
         Val::Record(_) | Val::OwnedRecord(_) => {
             out.push('{');
-            let entries = v.record_entries().unwrap_or_default();
+            // Keys in order, so the same record reads the same however it
+            // arrived (JSON objects sort their keys, Python dicts keep
+            // insertion order).
+            let mut entries = v.record_entries().unwrap_or_default();
+            entries.sort_by(|a, b| a.0.as_str().cmp(&b.0.as_str()));
             let n = entries.len();
             for (i, (k, item)) in entries.into_iter().take(MAX_ITEMS).enumerate() {
                 if i > 0 {
