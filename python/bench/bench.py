@@ -18,8 +18,10 @@ Setup, from the repository root::
     .venv/bin/python python/bench/bench.py
 
 Prints µs per decision (CPU time of the deciding thread, median of several
-timed rounds) for the allowed and the denied request, then the speed-up of deciding with two threads
-(``decide_many`` batches, the GIL released while the engine decides).
+timed rounds) for the allowed and the denied request, then batches of
+1,000: a ``decide`` loop, ``decide_many`` on the calling thread alone, and
+``decide_many`` with worker threads deciding while the caller reads the
+next requests (run it on a quiet machine: a busy one has no free core).
 """
 
 from __future__ import annotations
@@ -293,19 +295,27 @@ def fmt(us: Optional[float]) -> str:
     return f"{us:.2f}" if us < 10 else f"{us:.1f}" if us < 1000 else f"{us:,.0f}"
 
 
-def threads_speedup(policy: portcullis.Policy, request: dict[str, Any], data: Any, batch: int, batches: int) -> tuple[float, float]:
-    """µs per decision deciding `batches` batches of `batch` requests with
-    decide_many: in one thread, then split over two."""
+def batch_us(policy: portcullis.Policy, request: dict[str, Any], data: Any, batch: int, batches: int) -> dict[str, float]:
+    """Wall-clock µs per decision over `batches` batches of `batch`
+    requests: a `decide` loop, `decide_many` on the calling thread alone
+    (`workers=0`), `decide_many` with its default workers (reading and
+    deciding overlap on two cores), and two Python threads each running
+    `decide_many(workers=0)` on half the batches."""
     requests = [request] * batch
 
-    def run(n: int) -> None:
+    def loop(n: int) -> None:
         for _ in range(n):
-            policy.decide_many(requests, data)
+            for r in requests:
+                policy.decide(r, data)
 
-    def timed(threads: int) -> float:
+    def many(n: int, workers: Optional[int]) -> None:
+        for _ in range(n):
+            policy.decide_many(requests, data, workers=workers)
+
+    def timed(runs: list[Callable[[], None]]) -> float:
         samples = []
         for _ in range(5):
-            pool = [threading.Thread(target=run, args=(batches // threads,)) for _ in range(threads)]
+            pool = [threading.Thread(target=run) for run in runs]
             t0 = time.perf_counter()
             for t in pool:
                 t.start()
@@ -314,8 +324,13 @@ def threads_speedup(policy: portcullis.Policy, request: dict[str, Any], data: An
             samples.append((time.perf_counter() - t0) / (batch * batches) * 1e6)
         return statistics.median(samples)
 
-    run(1)
-    return timed(1), timed(2)
+    many(1, None)
+    return {
+        "decide loop": timed([lambda: loop(batches)]),
+        "decide_many, workers=0": timed([lambda: many(batches, 0)]),
+        "decide_many": timed([lambda: many(batches, None)]),
+        "2 threads x decide_many(workers=0)": timed([lambda: many(batches // 2, 0)] * 2),
+    }
 
 
 def main() -> int:
@@ -356,18 +371,20 @@ def main() -> int:
         print("notes: " + "; ".join(notes))
 
     print()
-    print("decide_many, batches of 1,000, one thread vs two (wall-clock µs per decision, allowed request)")
+    print(f"batches of 1,000 (wall-clock µs per decision, allowed request; {os.cpu_count()} cores)")
     print()
-    print("| workload | 1 thread | 2 threads | speed-up |")
-    print("|---|---|---|---|")
+    print("| workload | decide loop | decide_many, workers=0 | decide_many | 2 threads x decide_many(workers=0) | speed-up of decide_many |")
+    print("|---|---|---|---|---|---|")
     w1 = portcullis.Policy.from_file(WORKLOADS / "w1_rbac.pcl")
     w2 = portcullis.Policy.from_file(WORKLOADS / "w2_acl.pcl")
     for name, policy, request, data in (
         ("W1", w1, w1_request("object_13.update"), portcullis.Data(w1_matrix())),
         ("W2", w2, w2_request("consultant"), None),
     ):
-        one, two = threads_speedup(policy, request, data, 1000, 200)
-        print(f"| {name} | {fmt(one)} | {fmt(two)} | {one / two:.2f}x |")
+        t = batch_us(policy, request, data, 1000, 200)
+        speedup = t["decide_many, workers=0"] / t["decide_many"]
+        cells = " | ".join(fmt(v) for v in t.values())
+        print(f"| {name} | {cells} | {speedup:.2f}x |")
     return 0
 
 

@@ -11,6 +11,7 @@
 //! - every class is frozen and `Send + Sync`: one `Policy` serves many
 //!   threads at once.
 
+mod batch;
 mod convert;
 mod explain;
 mod filter;
@@ -268,41 +269,44 @@ impl Policy {
         Decision { inner }
     }
 
-    /// Decides a batch of requests against the same data. Requests are
-    /// converted and decided a chunk at a time, the GIL released for each
-    /// chunk's decisions: converting the whole batch first would make the
-    /// allocator's work grow with the batch.
-    #[pyo3(signature = (requests, data = None))]
+    /// Decides a batch of requests against the same data, in order.
+    /// Requests are read a chunk at a time with the GIL held (Python
+    /// objects cannot be read without it) while `workers` threads decide
+    /// the chunks already read, without the GIL: reading and deciding
+    /// overlap, on as many cores as there are. `workers=0` decides on the
+    /// calling thread, the GIL released per chunk. At most two chunks per
+    /// worker are in flight, so memory does not grow with the batch.
+    #[pyo3(signature = (requests, data = None, *, workers = None))]
     fn decide_many(
         &self,
         py: Python<'_>,
         requests: &Bound<'_, PyAny>,
         data: Option<&Bound<'_, PyAny>>,
+        workers: Option<usize>,
     ) -> PyResult<Vec<Decision>> {
-        const CHUNK: usize = 32;
         let data = self.data_for(data);
-        let depth = self.depth();
         let mut out = Vec::with_capacity(requests.len().unwrap_or(0));
-        let mut chunk = Vec::with_capacity(CHUNK);
         let mut items = requests.try_iter()?;
-        loop {
-            let mut done = false;
-            while chunk.len() < CHUNK {
-                match items.next() {
-                    Some(request) => chunk.push(convert::request(&request?, depth)),
-                    None => {
-                        done = true;
-                        break;
-                    }
+        let workers = workers
+            .unwrap_or_else(batch::default_workers)
+            .min(batch::MAX_WORKERS);
+        let first = batch::read_chunk(&mut items, self.depth())?;
+        if workers == 0 || first.len() < batch::CHUNK {
+            // Too little for a thread to pay off, or none asked for.
+            let mut chunk = first;
+            loop {
+                let done = chunk.len() < batch::CHUNK;
+                let decided: Vec<RustDecision> =
+                    py.detach(|| chunk.drain(..).map(|r| self.decide_one(r, &data)).collect());
+                out.extend(decided.into_iter().map(|inner| Decision { inner }));
+                if done {
+                    return Ok(out);
                 }
-            }
-            let decided: Vec<RustDecision> =
-                py.detach(|| chunk.drain(..).map(|r| self.decide_one(r, &data)).collect());
-            out.extend(decided.into_iter().map(|inner| Decision { inner }));
-            if done {
-                return Ok(out);
+                chunk = batch::read_chunk(&mut items, self.depth())?;
             }
         }
+        batch::pipeline(py, self, &data, workers, first, &mut items, &mut out)?;
+        Ok(out)
     }
 
     /// Decides `request` as `decide` does and says why: the condition tree
