@@ -383,8 +383,8 @@ def main() -> int:
     ):
         t = batch_us(policy, request, data, 1000, 200)
         speedup = t["decide_many, workers=0"] / t["decide_many"]
-        cells = " | ".join(fmt(v) for v in t.values())
-        print(f"| {name} | {cells} | {speedup:.2f}x |")
+        row = " | ".join(fmt(v) for v in t.values())
+        print(f"| {name} | {row} | {speedup:.2f}x |")
     return 0
 
 
