@@ -14,7 +14,11 @@ Supported: ``and``/``or``/``not``, ``type``, ``eq``, ``in``, ``lt``/``le``/
 ``contains`` (SQLite ``GLOB``, PostgreSQL ``LIKE`` under ``COLLATE "C"``),
 ``is_uuid``, ``uuid_eq``, ``uuid_eq_path``, and ``exists`` over a ``many``
 relation whose element is a column. Columns are those of the row's own table
-(``column`` and ``fields``); ``one`` relations are refused.
+(``column`` and ``fields``) and of the rows ``one`` relations join: a path
+through a joined row is a correlated ``EXISTS`` (the joined row is there and
+the test holds of it), or ``NOT EXISTS`` where a missing row (``null`` or
+absent, as the mapping's ``missing`` says) is what the test asks for, as the
+SQL renderer writes it.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence, Union
 
-from sqlalchemy import ColumnElement, Table, and_, exists, false, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, Table, Text, and_, cast, exists, false, func, not_, or_, select, true
 from sqlalchemy.sql.expression import ColumnClause
 
 from ._portcullis import Filter, FilterError
@@ -54,8 +58,29 @@ class _Column:
 @dataclass(frozen=True)
 class _Many:
     table: Any  # an alias of the related table, so a table may join itself
+    parent: Any  # the table (or alias) of the row the list hangs off
     on: Mapping[str, str]
     element: Optional[_Column]
+
+
+@dataclass(frozen=True)
+class _One:
+    """A record from the one row of ``table`` that joins the row."""
+
+    table: Any  # the related Table; each path through it takes a new alias
+    on: Mapping[str, str]
+    fields: Mapping[str, Any]  # the mapping's `fields`, built per alias
+    missing: str  # "null" or "absent": what the field is when no row joins
+
+
+@dataclass(frozen=True)
+class _Hop:
+    """One joined row on the way along a path."""
+
+    alias: Any
+    parent: Any
+    on: Mapping[str, str]
+    missing: frozenset[str]  # the types the path has when no row joins
 
 
 _Field = Union[_Column, _Many, "dict[str, Any]"]
@@ -86,25 +111,35 @@ class _Renderer:
                 out[key] = self._column(table, spec)
             elif "many" in spec:
                 other_name = spec["many"]["table"]
-                other = table.metadata.tables.get(other_name)
+                other = self.table.metadata.tables.get(other_name)
                 if other is None:
                     raise _refuse(f"the table `{other_name}` is not in the model's metadata")
                 elem = spec.get("element", {})
                 alias = other.alias()
                 out[key] = _Many(
                     alias,
+                    table,
                     dict(spec["many"]["on"]),
                     self._column(alias, elem) if "column" in elem else None,
                 )
             elif "one" in spec:
-                out[key] = ("one", key)
+                other_name = spec["one"]["table"]
+                other = self.table.metadata.tables.get(other_name)
+                if other is None:
+                    raise _refuse(f"the table `{other_name}` is not in the model's metadata")
+                missing = spec.get("missing", "null")
+                if missing not in ("null", "absent"):
+                    raise _refuse(f"the `one` field `{key}` has an unknown `missing` {missing!r}")
+                out[key] = _One(other, dict(spec["one"]["on"]), spec.get("fields", {}), missing)
             elif "fields" in spec:
                 out[key] = self._fields(table, spec["fields"])
             else:
                 raise _refuse(f"the mapping field `{key}` is not understood")
         return out
 
-    def _at(self, atom: Mapping[str, Any], key: str = "path", var_key: str = "var") -> Any:
+    def _at(self, atom: Mapping[str, Any], key: str = "path", var_key: str = "var") -> tuple[list[_Hop], Any]:
+        """The joined rows on the way along the atom's path, and what it
+        ends at: a column, a list, a record (a dict), or None (absent)."""
         var = atom.get(var_key)
         path: Sequence[str] = atom.get(key, [])
         if var is not None:
@@ -112,19 +147,36 @@ class _Renderer:
                 raise _refuse(f"unknown variable {var!r}")
             if path:
                 raise _refuse("a path into a list element's fields")
-            return self.vars[var]
+            return [], self.vars[var]
+        hops: list[_Hop] = []
         node: Any = self.fields
-        for step in path:
-            if isinstance(node, tuple):
-                raise _refuse(f"the path {list(path)} reads a `one` relation")
-            if not isinstance(node, dict):
-                raise _refuse(f"the path {list(path)} goes through a column")
-            if step not in node:
-                return None  # not mapped: absent from every row
+        parent: Any = self.table
+        for i, step in enumerate(path):
+            if not isinstance(node, dict) or step not in node:
+                return hops, None  # not mapped, or under a scalar: absent from every row
             node = node[step]
-        if isinstance(node, tuple):
-            raise _refuse(f"the path {list(path)} reads a `one` relation")
-        return node
+            if isinstance(node, _One):
+                alias = node.table.alias()
+                last = i + 1 == len(path)
+                # Reading through a missing row finds nothing: absent.
+                missing = frozenset([node.missing]) if last else frozenset(["absent"])
+                hops.append(_Hop(alias, parent, node.on, missing))
+                parent = alias
+                node = self._fields(alias, node.fields)
+        return hops, node
+
+    def _through(self, hops: Sequence[_Hop], allowed: frozenset[str], inner: ColumnElement[bool]) -> ColumnElement[bool]:
+        """``inner`` where every joined row on the way exists; also true
+        where one is missing and the path's type then is among ``allowed``."""
+        if not hops:
+            return inner
+        h = hops[0]
+        deeper = self._through(hops[1:], allowed, inner)
+        joins = [h.alias.c[their] == h.parent.c[ours] for their, ours in h.on.items()]
+        found: ColumnElement[bool] = exists(select(1).select_from(h.alias).where(*joins, deeper))
+        if h.missing & allowed:
+            return or_(found, not_(exists(select(1).select_from(h.alias).where(*joins))))
+        return found
 
     def cond(self, c: Any) -> ColumnElement[bool]:
         if c is True:
@@ -141,7 +193,15 @@ class _Renderer:
             return not_(self.cond(c["not"]))
         return self.atom(c)
 
+    def _str(self, c: _Column) -> Any:
+        """The column as text: a PostgreSQL `uuid` column is cast (it takes
+        neither a collation nor `lower`), as the SQL renderer does."""
+        if self.dialect == "postgresql" and c.type == "uuid":
+            return cast(c.col, Text)
+        return c.col
+
     def _text(self, col: Any) -> Any:
+        """Text compared byte for byte, whatever the column's collation."""
         return col.collate(_COLLATION[self.dialect])
 
     def _present(self, c: _Column) -> ColumnElement[bool]:
@@ -163,41 +223,66 @@ class _Renderer:
         if isinstance(value, str):
             if c.type not in ("string", "uuid"):
                 return false()
-            return and_(self._present(c), self._text(c.col) == value)
+            return and_(self._present(c), self._text(self._str(c)) == value)
         raise _refuse(f"an `eq` with the value {value!r}")
 
     def atom(self, a: Mapping[str, Any]) -> ColumnElement[bool]:
-        op = a.get("op")
-        if op == "exists":
-            return self._exists(a)
-        node = self._at(a)
+        op: str = str(a.get("op"))
+        hops, node = self._at(a)
         if node is None:
             # Absent from every row: only `type` with `absent` holds.
             return true() if op == "type" and "absent" in a.get("types", []) else false()
-        if not isinstance(node, _Column):
-            if op == "type":
-                if isinstance(node, _Many):
-                    return true() if "list" in a["types"] else false()
-                if isinstance(node, dict):
-                    return true() if "record" in a["types"] else false()
-            raise _refuse(f"the atom `{op}` on a path that is not a column")
-        c = node
         if op == "type":
-            types = set(a["types"])
-            when_null = (c.null == "null" and "null" in types) or (
-                c.null == "absent" and "absent" in types
-            )
-            when_set = _JSON_TYPE[c.type] in types
-            if c.null == "never":
-                when_null = False
-            if when_null and when_set:
-                return true()
-            if when_null:
-                isnull: ColumnElement[bool] = c.col.is_(None)
-                return isnull
-            if when_set:
-                return self._present(c)
-            return false()
+            return self._through(hops, frozenset(a["types"]), self._type(node, set(a["types"])))
+        if op in ("eq_path", "uuid_eq_path"):
+            other_hops, other = self._at(a, "other", "other_var")
+            if other is None:
+                return false()
+            if not isinstance(node, _Column) or not isinstance(other, _Column):
+                raise _refuse(f"`{op}` with a path that is not a column")
+            inner = self._through(other_hops, frozenset(), self._pair(op, node, other))
+            return self._through(hops, frozenset(), inner)
+        if op == "exists":
+            return self._through(hops, frozenset(), self._exists(a, node))
+        if not isinstance(node, _Column):
+            raise _refuse(f"the atom `{op}` on a path that is not a column")
+        return self._through(hops, frozenset(), self._column_atom(op, node, a))
+
+    def _type(self, node: Any, types: set[str]) -> ColumnElement[bool]:
+        if isinstance(node, _Many):
+            return true() if "list" in types else false()
+        if isinstance(node, dict):
+            return true() if "record" in types else false()
+        c: _Column = node
+        when_null = (c.null == "null" and "null" in types) or (c.null == "absent" and "absent" in types)
+        when_set = _JSON_TYPE[c.type] in types
+        if c.null == "never":
+            when_null = False
+        if when_null and when_set:
+            return true()
+        if when_null:
+            isnull: ColumnElement[bool] = c.col.is_(None)
+            return isnull
+        if when_set:
+            return self._present(c)
+        return false()
+
+    def _pair(self, op: str, c: _Column, other: _Column) -> ColumnElement[bool]:
+        both = and_(self._present(c), self._present(other))
+        if op == "uuid_eq_path":
+            if c.type != "uuid" or other.type != "uuid":
+                raise _refuse("`uuid_eq_path` on columns not declared `uuid`")
+            return and_(both, self._text(func.lower(self._str(c))) == func.lower(self._str(other)))
+        nulls: ColumnElement[bool] = false()
+        if c.null == "null" and other.null == "null":
+            nulls = and_(c.col.is_(None), other.col.is_(None))
+        if _JSON_TYPE[c.type] != _JSON_TYPE[other.type]:
+            return nulls
+        if _JSON_TYPE[c.type] == "string":
+            return or_(nulls, and_(both, self._text(self._str(c)) == self._str(other)))
+        return or_(nulls, and_(both, c.col == other.col))
+
+    def _column_atom(self, op: str, c: _Column, a: Mapping[str, Any]) -> ColumnElement[bool]:
         if op == "eq":
             return self._eq(c, a["value"])
         if op == "in":
@@ -209,7 +294,7 @@ class _Renderer:
             if isinstance(value, (int, float)) and c.type == "int":
                 left = c.col
             elif isinstance(value, str) and c.type in ("string", "uuid"):
-                left = self._text(c.col)
+                left = self._text(self._str(c))
             else:
                 return false()
             cmp = {"lt": left < value, "le": left <= value, "gt": left > value, "ge": left >= value}
@@ -218,7 +303,7 @@ class _Renderer:
             if c.type not in ("string", "uuid"):
                 return false()
             text = a["glob"] if op == "like" else a["value"]
-            return and_(self._present(c), self._match(c.col, op, text))
+            return and_(self._present(c), self._match(self._str(c), op, text))
         if op == "is_uuid":
             if c.type == "uuid":
                 return self._present(c)
@@ -226,26 +311,7 @@ class _Renderer:
         if op == "uuid_eq":
             if c.type != "uuid":
                 raise _refuse("`uuid_eq` on a column not declared `uuid`")
-            return and_(self._present(c), self._text(func.lower(c.col)) == str(a["value"]).lower())
-        if op in ("eq_path", "uuid_eq_path"):
-            other = self._at(a, "other", "other_var")
-            if other is None:
-                return false()
-            if not isinstance(other, _Column):
-                raise _refuse(f"`{op}` with a path that is not a column")
-            both = and_(self._present(c), self._present(other))
-            if op == "uuid_eq_path":
-                if c.type != "uuid" or other.type != "uuid":
-                    raise _refuse("`uuid_eq_path` on columns not declared `uuid`")
-                return and_(both, self._text(func.lower(c.col)) == func.lower(other.col))
-            nulls: ColumnElement[bool] = false()
-            if c.null == "null" and other.null == "null":
-                nulls = and_(c.col.is_(None), other.col.is_(None))
-            if _JSON_TYPE[c.type] != _JSON_TYPE[other.type]:
-                return nulls
-            if _JSON_TYPE[c.type] == "string":
-                return or_(nulls, and_(both, self._text(c.col) == other.col))
-            return or_(nulls, and_(both, c.col == other.col))
+            return and_(self._present(c), self._text(func.lower(self._str(c))) == str(a["value"]).lower())
         raise _refuse(f"the atom `{op}` is not known")
 
     def _match(self, col: Any, op: str, text: str) -> ColumnElement[bool]:
@@ -262,10 +328,7 @@ class _Renderer:
         pattern = {"like": esc, "starts_with": esc + "%", "ends_with": "%" + esc, "contains": "%" + esc + "%"}[op]
         return col.collate("C").like(pattern, escape="\\")  # type: ignore[no-any-return]
 
-    def _exists(self, a: Mapping[str, Any]) -> ColumnElement[bool]:
-        node = self._at(a)
-        if node is None:
-            return false()
+    def _exists(self, a: Mapping[str, Any], node: Any) -> ColumnElement[bool]:
         if not isinstance(node, _Many):
             raise _refuse("`exists` over a path that is not a `many` relation")
         if node.element is None:
@@ -276,7 +339,7 @@ class _Renderer:
             where = self.cond(a["where"])
         finally:
             del self.vars[name]
-        joins = [node.table.c[their] == self.table.c[ours] for their, ours in node.on.items()]
+        joins = [node.table.c[their] == node.parent.c[ours] for their, ours in node.on.items()]
         return exists(select(1).select_from(node.table).where(*joins, where))
 
     def row_filters(self, filters: Mapping[str, Any]) -> ColumnElement[bool]:

@@ -298,23 +298,3 @@ def test_to_sqlalchemy_refuses_an_unmapped_row_filter() -> None:
     with pytest.raises(portcullis.FilterError) as info:
         flt.to_sqlalchemy(rows)
     assert info.value.code == "PCL604"
-
-
-def test_to_sqlalchemy_refuses_a_one_relation(flip: portcullis.Policy) -> None:
-    """FLIP models read their project through a `one` relation: the SQL
-    renderer says it, the SQLAlchemy renderer refuses rather than guess."""
-    mapping = str(FILTERS / "flip-models.mapping.json")
-    flt = flip.filter(load("flip-models.request.json"), mapping=mapping)
-    assert flt.kind == "residual"
-    clause, _ = flt.to_sql(mapping)
-    assert '"projects"' in clause
-    md = MetaData()
-    models = Table(
-        "models", md, Column("id", String, primary_key=True), Column("owner_id", String), Column("project_id", String)
-    )
-    Table("projects", md, Column("id", String, primary_key=True), Column("owner_id", String), Column("deleted", Integer))
-    Table("project_members", md, Column("project_id", String), Column("user_id", String))
-    with pytest.raises(portcullis.FilterError) as info:
-        flt.to_sqlalchemy(models)
-    assert info.value.code == "PCL604"
-    assert "`one` relation" in info.value.message
