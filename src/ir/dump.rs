@@ -168,6 +168,13 @@ impl Dumper {
             Expr::Call(id, args) if args.is_empty() => format!("(rule {id})"),
             Expr::Call(id, args) => format!("(rule {id} {})", self.list(args)),
             Expr::Builtin(b, args, _) => format!("({} {})", b.name(), self.list(args)),
+            Expr::Graph(q) => {
+                let op = match q.op {
+                    crate::ir::GraphOp::Reach => "graph-reach",
+                    crate::ir::GraphOp::Row => "graph-row",
+                };
+                format!("({op} {} {})", q.graph, self.list(&q.args))
+            }
             Expr::Not(x, _) => format!("(not {})", self.expr(x)),
             Expr::And(a, b, _) => format!("(and {} {})", self.expr(a), self.expr(b)),
             Expr::Or(a, b, _) => format!("(or {} {})", self.expr(a), self.expr(b)),

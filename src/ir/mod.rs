@@ -61,6 +61,8 @@ pub(crate) struct Program {
     pub action_contracts: Vec<Shape>,
     /// Declared data shape, checked before deciding.
     pub data_shape: Option<Shape>,
+    /// Graphs read from `data` (`graph` declarations), by id.
+    pub graphs: Vec<Graph>,
     /// The names behind slots, lets and rules, for explanations only.
     pub names: Names,
 }
@@ -159,6 +161,31 @@ pub(crate) enum Kind {
     Equals(Vec<Name>, Compare),
     Member(Vec<Name>, Compare),
     Anyone { tuple_wide: bool },
+}
+
+/// A `graph` declaration: what it reads from `data`.
+#[derive(Debug)]
+pub(crate) struct Graph {
+    pub name: Name,
+    pub spec: crate::value::graph::GraphSpec,
+}
+
+/// A query on a graph: `g(x)`, `g(x, domain)`, `y in g(x)` or `g[key]`.
+#[derive(Debug)]
+pub(crate) struct GraphQuery {
+    pub graph: u32,
+    pub op: GraphOp,
+    /// The node (and domain) asked about.
+    pub args: Box<[Expr]>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GraphOp {
+    /// `g(x)`: `x` and every node it reaches.
+    Reach,
+    /// `g[key]`: the row whose key is `key`; absent when there is none.
+    Row,
 }
 
 #[derive(Debug)]
@@ -299,6 +326,9 @@ pub(crate) enum Expr {
     Template(Box<[TemplatePart]>),
     Principal(u32, Box<Expr>),
     Pattern(u32),
+    /// A graph query; `y in g(x)` is an `In` whose set is a `Reach`, which
+    /// the evaluator answers without building the list.
+    Graph(Box<GraphQuery>),
     ListComp {
         elem: Box<Expr>,
         slot: Slot,

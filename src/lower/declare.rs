@@ -131,6 +131,7 @@ impl<'u> Lowerer<'u> {
             let (name, span) = match item {
                 Item::Let { name, .. } => (name, name.span),
                 Item::Rule(rule) => (&rule.name, rule.name.span),
+                Item::Graph(g) => (&g.name, g.name.span),
                 _ => continue,
             };
             if let Some((_, first_unit, first)) = self.globals.get(&name.name) {
@@ -195,6 +196,7 @@ impl<'u> Lowerer<'u> {
                     self.rule_bodies.push(Expr::Const(Value::Null));
                     Global::Rule(id)
                 }
+                Item::Graph(g) => self.declare_graph(g),
                 _ => continue,
             };
             self.globals.insert(name.name.clone(), (global, unit, span));

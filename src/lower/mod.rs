@@ -22,6 +22,7 @@ mod blocks;
 mod declare;
 mod expr;
 mod fold;
+mod graphs;
 mod recursion;
 mod resolution;
 mod shapes;
@@ -97,6 +98,7 @@ impl Scope {
 enum Global {
     Let(u32),
     Rule(u32),
+    Graph(u32),
 }
 
 /// A node of the dependency graph used to find recursion.
@@ -129,6 +131,8 @@ struct Lowerer<'u> {
     action_contracts: Vec<(usize, &'u [Ident], &'u [ast::ShapeField])>,
     data_fields: Option<&'u [ast::ShapeField]>,
     patterns: Vec<regex::Regex>,
+    /// `graph` declarations, by id.
+    graphs: Vec<ir::Graph>,
     pattern_index: HashMap<String, u32>,
     statements: Vec<ir::StatementMeta>,
     slots: u32,
@@ -203,6 +207,7 @@ fn lower_with(units: &[Unit], limits: &Limits, resolve: bool) -> Lowered {
         action_contracts: Vec::new(),
         data_fields: None,
         patterns: Vec::new(),
+        graphs: Vec::new(),
         pattern_index: HashMap::new(),
         statements: Vec::new(),
         slots: 0,
@@ -402,6 +407,7 @@ impl<'u> Lowerer<'u> {
                 .collect(),
             lets,
             patterns: std::mem::take(&mut self.patterns),
+            graphs: std::mem::take(&mut self.graphs),
             deciding: self
                 .statements
                 .iter()

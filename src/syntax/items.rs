@@ -111,6 +111,38 @@ pub(super) fn item(pair: Pair<Rule>) -> PResult<Item> {
                 span,
             })
         }
+        Rule::graph_decl => {
+            let mut it = kids(pair).filter(|p| p.as_rule() != Rule::kw_graph);
+            let name = ident(next(&mut it, span, "graph name")?);
+            let source = kids(next(&mut it, span, "rows")?).map(ident).collect();
+            let form_pair = next(&mut it, span, "edges")?;
+            let is_edges = form_pair.as_rule() == Rule::graph_edges;
+            let fspan = span_of(&form_pair);
+            let mut parts = kids(form_pair);
+            let first = row_path(next(&mut parts, fspan, "path")?);
+            let second = row_path(next(&mut parts, fspan, "path")?);
+            let form = if is_edges {
+                GraphDeclForm::Edges {
+                    from: first,
+                    to: second,
+                    within: parts
+                        .next()
+                        .and_then(|w| w.into_inner().next())
+                        .map(row_path),
+                }
+            } else {
+                GraphDeclForm::Nodes {
+                    key: first,
+                    parents: second,
+                }
+            };
+            Ok(Item::Graph(GraphDecl {
+                name,
+                source,
+                form,
+                span,
+            }))
+        }
         Rule::const_decl => {
             let mut it = kids(pair);
             let name = ident(next(&mut it, span, "name")?);
@@ -328,4 +360,22 @@ pub(super) fn outcome(pair: Pair<Rule>) -> Outcome {
         "unauthenticated" => Outcome::Unauthenticated,
         _ => Outcome::Deny,
     }
+}
+
+fn row_path(pair: Pair<Rule>) -> Vec<RowStep> {
+    kids(pair)
+        .map(|step| match step.as_rule() {
+            Rule::row_index => RowStep::Index(
+                step.as_str()
+                    .trim_matches(|c| c == '[' || c == ']')
+                    .parse()
+                    .unwrap_or(usize::MAX),
+            ),
+            _ => RowStep::Field(
+                step.into_inner()
+                    .next()
+                    .map_or(String::new(), |k| k.as_str().to_string()),
+            ),
+        })
+        .collect()
 }
