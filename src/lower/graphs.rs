@@ -134,7 +134,6 @@ impl<'u> Lowerer<'u> {
         self.resolved(id.span, Target::Graph(site));
         let spec = self.graph_spec(gid)?;
         if !spec.has_rows() {
-            let scoped = spec.scoped();
             self.report(
                 Finding::new(
                     Code::GraphMisuse,
@@ -143,9 +142,8 @@ impl<'u> Lowerer<'u> {
                 )
                 .label("no rows to read")
                 .help(format!(
-                    "declare it `graph {} = data... node .key parents .parents` to read rows by key, or {}",
-                    id.name,
-                    usage(&id.name, scoped)
+                    "ask it `{n}(node)` or `x in {n}(node)`; to read rows by key, declare it `graph {n} = data... node .key parents .parents`",
+                    n = id.name
                 )),
             );
             return Some(placeholder());
