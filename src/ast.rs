@@ -189,8 +189,20 @@ pub struct KindDecl {
     pub test: KindTest,
     /// `as int`, `as uuid`, or exact.
     pub compare: KindCompare,
+    /// `data.users[.id]`: the test's path is read from the caller's row
+    /// of that directory rather than from the caller.
+    pub through: Option<KindThrough>,
     /// Span of the declaration.
     pub span: Span,
+}
+
+/// A directory a principal kind reads through: `data.TABLE[.KEY]`.
+#[derive(Clone, Debug)]
+pub struct KindThrough {
+    /// The fields after `data.` that hold the directory.
+    pub table: Vec<Ident>,
+    /// The caller's field whose value keys the directory.
+    pub key: Vec<Ident>,
 }
 
 /// How a kind compares the caller's field with a value.

@@ -245,3 +245,45 @@ fn the_filter_refuses_a_graph_question_about_the_resource() {
     assert_eq!(e.code, Code::FilterUnsupported);
     assert!(e.message.contains("graph"), "{}", e.message);
 }
+
+#[test]
+fn a_principal_kind_reads_through_a_directory() {
+    let set = PolicySet::from_source(
+        "actions: read\nprincipals {\n  user == .id\n  role in data.users[.id].roles\n  tier == data.users[.id].tier\n}\npolicy p for read {\n  allow when principal matches [role:admin, (role:staff, tier:{2})] or principal matches resource.acl\n}\n",
+    )
+    .unwrap();
+    let data = json!({"users": {"alice": {"roles": ["admin"], "tier": 1}, "bob": {"roles": ["staff"], "tier": 2},
+                                "carl": {"roles": ["staff"], "tier": 1}}});
+    let r = |id: Json, acl: Json| {
+        Request::from_json(
+            &json!({"action": "read", "principal": {"id": id}, "resource": {"acl": acl}}),
+        )
+        .unwrap()
+    };
+    let d = |id: Json, acl: Json| set.decide(&r(id, acl), &set.load_data(&data).unwrap());
+    assert_eq!(d(json!("alice"), json!(null)).outcome, Outcome::Allow);
+    assert_eq!(d(json!("bob"), json!(null)).outcome, Outcome::Allow);
+    assert_eq!(d(json!("carl"), json!(null)).outcome, Outcome::Deny);
+    // A descriptor held as data matches through the directory too.
+    assert_eq!(
+        d(json!("carl"), json!("role:staff")).outcome,
+        Outcome::Allow
+    );
+    // Absent rows and keys of the wrong type fail closed.
+    let e = d(json!("zed"), json!(null));
+    assert_eq!(
+        (e.outcome, e.error.unwrap().code),
+        (Outcome::Deny, Code::AbsentField)
+    );
+    let e = d(json!(7), json!(null));
+    assert_eq!(
+        (e.outcome, e.error.unwrap().code),
+        (Outcome::Deny, Code::EvalTypeError)
+    );
+    // The filter does not widen: a descriptor on the resource is refused.
+    let filter = set.filter(
+        &Request::from_json(&json!({"action": "read", "principal": {"id": "carl"}})).unwrap(),
+        &set.load_data(&data).unwrap(),
+    );
+    assert_eq!(filter.unwrap_err().code, Code::FilterUnsupported);
+}

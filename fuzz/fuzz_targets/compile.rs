@@ -17,6 +17,7 @@ const TOKENS: &[&str] = &[
     "override policy p ", "claims access: { k: 1 } ",
     "graph gr = data.rows edge [0] -> [1]\n", "graph ge = data.ents node .id parents .ps\n",
     "graph gd = data.dom edge [0] -> [1] within [2]\n", "gr(", "ge(", "ge[", "gd(",
+    "principals { role in data.users[.id].roles } ",
 ];
 
 fuzz_target!(|bytes: &[u8]| {
@@ -35,6 +36,7 @@ fuzz_target!(|bytes: &[u8]| {
             "rows": [["o", 1], [1, "o"], [1, 2]],
             "ents": [{"id": 1, "ps": ["o"]}, {"id": "o", "ps": [1]}],
             "dom": [["o", 1, "d"]],
+            "users": {"1": {"roles": ["o"]}},
         });
         let data = portcullis::Data::from_json(&data).expect("valid data");
         if let Ok(loaded) = set.load_data(&data.root().to_json()) {

@@ -42,6 +42,8 @@ pub(crate) struct Program {
     pub kinds: Vec<Kind>,
     /// Kind names, for display and for parsing descriptors held as data.
     pub kind_names: Vec<Box<str>>,
+    /// Per kind: the directory it reads through, if any.
+    pub kind_through: Vec<Option<KindThrough>>,
     /// Rules.
     pub rules: Vec<Rule>,
     /// Lazily computed `let`s (file level and block level), by id.
@@ -186,6 +188,15 @@ pub(crate) enum GraphOp {
     Reach,
     /// `g[key]`: the row whose key is `key`; absent when there is none.
     Row,
+}
+
+/// A directory a principal kind reads through (`data.users[.id]`): the
+/// kind's path is read from the caller's row of `data.TABLE`, a record keyed
+/// by the caller's field at `key`.
+#[derive(Debug)]
+pub(crate) struct KindThrough {
+    pub table: Vec<Name>,
+    pub key: Vec<Name>,
 }
 
 #[derive(Debug)]

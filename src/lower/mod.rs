@@ -124,6 +124,7 @@ struct Lowerer<'u> {
     let_types: Vec<Ty>,
     kinds: Vec<ir::Kind>,
     kind_names: Vec<Box<str>>,
+    kind_through: Vec<Option<ir::KindThrough>>,
     kind_index: HashMap<String, u32>,
     kind_field_tys: Vec<Ty>,
     request_fields: Option<&'u [ast::ShapeField]>,
@@ -201,6 +202,7 @@ fn lower_with(units: &[Unit], limits: &Limits, resolve: bool) -> Lowered {
         let_types: Vec::new(),
         kinds: Vec::new(),
         kind_names: Vec::new(),
+        kind_through: Vec::new(),
         kind_index: HashMap::new(),
         kind_field_tys: Vec::new(),
         request_fields: None,
@@ -400,6 +402,7 @@ impl<'u> Lowerer<'u> {
             policies: policies.into_iter().map(|(p, _)| p).collect(),
             kinds: std::mem::take(&mut self.kinds),
             kind_names: std::mem::take(&mut self.kind_names),
+            kind_through: std::mem::take(&mut self.kind_through),
             rules: std::mem::take(&mut self.rule_params)
                 .into_iter()
                 .zip(std::mem::take(&mut self.rule_bodies))

@@ -134,6 +134,7 @@ pub(super) fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::kind_decl => "a principal kind",
         Rule::kind_equals | Rule::kind_member | Rule::kind_anyone => "`==`, `in` or `anyone`",
         Rule::rel_path => "a field path such as `.id`",
+        Rule::kind_through => "a directory such as `data.users[.id]`",
         Rule::shape_decl | Rule::shape_root => "`request` or `data`",
         Rule::shape_field => "a field",
         Rule::shape_type | Rule::shape_scalar | Rule::shape_list | Rule::shape_record => "a type",

@@ -55,19 +55,37 @@ pub(super) fn item(pair: Pair<Rule>) -> PResult<Item> {
                 let name = ident(next(&mut it, kspan, "kind name")?);
                 let test = next(&mut it, kspan, "kind test")?;
                 let mut compare = KindCompare::Exact;
+                let mut through = None;
                 let test = match test.as_rule() {
                     Rule::kind_equals | Rule::kind_member => {
                         let is_eq = test.as_rule() == Rule::kind_equals;
                         let tspan = span_of(&test);
                         let mut parts = kids(test);
                         let path = next(&mut parts, tspan, "path")?;
+                        let fields: Vec<Ident> = if path.as_rule() == Rule::kind_through {
+                            let mut table = Vec::new();
+                            let mut paths = Vec::new();
+                            for p in kids(path) {
+                                if p.as_rule() == Rule::rel_path {
+                                    paths.push(kids(p).map(ident).collect::<Vec<_>>());
+                                } else {
+                                    table.push(ident(p));
+                                }
+                            }
+                            let mut paths = paths.into_iter();
+                            let key = paths.next().unwrap_or_default();
+                            through = Some(KindThrough { table, key });
+                            // No path after the row: the row itself.
+                            paths.next().unwrap_or_default()
+                        } else {
+                            kids(path).map(ident).collect()
+                        };
                         if let Some(c) = parts.next() {
                             compare = match c.as_str().trim_start_matches("as").trim() {
                                 "int" => KindCompare::Int,
                                 _ => KindCompare::Uuid,
                             };
                         }
-                        let fields: Vec<Ident> = kids(path).map(ident).collect();
                         if is_eq {
                             KindTest::Equals(fields)
                         } else {
@@ -82,6 +100,7 @@ pub(super) fn item(pair: Pair<Rule>) -> PResult<Item> {
                     name,
                     test,
                     compare,
+                    through,
                     span: kspan,
                 });
             }
