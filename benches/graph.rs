@@ -79,6 +79,17 @@ fn bench_graph(c: &mut Criterion) {
     group.bench_function("member/deny", |b| {
         b.iter(|| set.decide(black_box(&unrelated), &data))
     });
+    // The same decision without the graph: what the membership test adds.
+    let plain = PolicySet::from_source(&POLICY.replace(
+        "resource.needs in roles(principal.role)",
+        "resource.needs != principal.role",
+    ))
+    .unwrap();
+    let plain_data = plain.load_data(&json).unwrap();
+    assert_eq!(plain.decide(&deep, &plain_data).outcome, Outcome::Allow);
+    group.bench_function("baseline/allow", |b| {
+        b.iter(|| plain.decide(black_box(&deep), &plain_data))
+    });
     group.bench_function("load/10000", |b| {
         b.iter(|| set.load_data(black_box(&json)).unwrap())
     });
