@@ -287,3 +287,20 @@ fn a_principal_kind_reads_through_a_directory() {
     );
     assert_eq!(filter.unwrap_err().code, Code::FilterUnsupported);
 }
+
+#[test]
+fn graph_rows_are_checked_against_a_declared_data_shape() {
+    let err = PolicySet::from_source(
+        "actions: read\ndata {\n  g: [[string]]\n}\ngraph roles = data.gg edge [0] -> [1]\npolicy p for read {\n  allow when \"a\" in roles(\"b\")\n}\n",
+    )
+    .unwrap_err();
+    assert!(err.summary().contains("PCL201"), "{}", err.summary());
+    for bad in [
+        "allow when \"a\" in roles",
+        "allow when roles[\"a\"] == null",
+        "allow when \"a\" in roles(\"b\", \"c\")",
+    ] {
+        let text = format!("actions: read\ngraph roles = data.g edge [0] -> [1]\npolicy p for read {{\n  {bad}\n}}\n");
+        assert!(PolicySet::from_source(&text).is_err(), "{bad}");
+    }
+}

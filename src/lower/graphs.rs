@@ -36,6 +36,17 @@ impl<'u> Lowerer<'u> {
                 parents: steps(parents),
             },
         };
+        // The rows must be where a declared data shape says data has fields.
+        let mut ty = self.data_ty.clone();
+        for f in &g.source {
+            ty = match types::field(&ty, &f.name, f.span) {
+                Ok(t) => t,
+                Err(finding) => {
+                    self.report(finding);
+                    break;
+                }
+            };
+        }
         let spec = GraphSpec {
             source: g
                 .source
