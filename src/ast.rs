@@ -69,6 +69,8 @@ pub enum Item {
     },
     /// `rule name(params) = expr`.
     Rule(RuleDecl),
+    /// `graph name = data.rows edge .from -> .to` or `... node .key parents .ps`.
+    Graph(GraphDecl),
     /// `authenticate { ... }`.
     Authenticate { body: Vec<Stmt>, span: Span },
     /// `[override] policy name [for actions] [in order] { ... }`.
@@ -87,9 +89,53 @@ impl Item {
             | Item::Let { span, .. }
             | Item::Authenticate { span, .. } => *span,
             Item::Rule(rule) => rule.span,
+            Item::Graph(g) => g.span,
             Item::Policy(policy) => policy.span,
         }
     }
+}
+
+/// A graph read from rows of `data`.
+#[derive(Clone, Debug)]
+pub struct GraphDecl {
+    /// Its name, called as `name(x)` and indexed as `name[key]`.
+    pub name: Ident,
+    /// The fields after `data.` that hold the rows.
+    pub source: Vec<Ident>,
+    /// How rows make edges.
+    pub form: GraphDeclForm,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// One step into a row: `.field` or `[index]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RowStep {
+    /// `.field`.
+    Field(String),
+    /// `[i]`.
+    Index(usize),
+}
+
+/// How the rows of a graph make its edges.
+#[derive(Clone, Debug)]
+pub enum GraphDeclForm {
+    /// `edge FROM -> TO [within DOMAIN]`: each row is an edge.
+    Edges {
+        /// The source node in each row.
+        from: Vec<RowStep>,
+        /// The target node in each row.
+        to: Vec<RowStep>,
+        /// The domain that scopes both nodes, if any.
+        within: Option<Vec<RowStep>>,
+    },
+    /// `node KEY parents PARENTS`: each row is a node and lists its parents.
+    Nodes {
+        /// The node each row is.
+        key: Vec<RowStep>,
+        /// The list of nodes it is in.
+        parents: Vec<RowStep>,
+    },
 }
 
 /// How a declared action is decided.
@@ -143,8 +189,20 @@ pub struct KindDecl {
     pub test: KindTest,
     /// `as int`, `as uuid`, or exact.
     pub compare: KindCompare,
+    /// `data.users[.id]`: the test's path is read from the caller's row
+    /// of that directory rather than from the caller.
+    pub through: Option<KindThrough>,
     /// Span of the declaration.
     pub span: Span,
+}
+
+/// A directory a principal kind reads through: `data.TABLE[.KEY]`.
+#[derive(Clone, Debug)]
+pub struct KindThrough {
+    /// The fields after `data.` that hold the directory.
+    pub table: Vec<Ident>,
+    /// The caller's field whose value keys the directory.
+    pub key: Vec<Ident>,
 }
 
 /// How a kind compares the caller's field with a value.

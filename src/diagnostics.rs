@@ -107,6 +107,8 @@ codes! {
     ReservedName = "PCL219", "reserved-name", Error;
     /// A declared action holding `*`: `actions: read, admin.*`.
     GlobInDeclaration = "PCL220", "glob-in-declaration", Error;
+    /// A graph name used other than as `g(x)`, `g(x, domain)` or `g[key]`.
+    GraphMisuse = "PCL221", "graph-misuse", Error;
     /// An `override policy` that no lower layer defines.
     OverrideNothing = "PCL300", "override-nothing", Warning;
     /// A declared action that no statement covers and that is not open or public.
@@ -162,6 +164,8 @@ codes! {
     /// A field or item read where the value does not have it: `resource.acl`
     /// on a resource without `acl`, outside `??` and `has`.
     AbsentField = "PCL504", "absent-field", Error;
+    /// The rows a `graph` reads from data are absent or malformed.
+    GraphData = "PCL505", "graph-data", Error;
     /// `portcullis filter`: a construct no database condition can express
     /// exactly over the resource: `secret_eq(resource.key, ...)`.
     FilterUnsupported = "PCL600", "filter-unsupported", Error;

@@ -37,6 +37,10 @@ pub struct Limits {
     pub max_value_depth: usize,
     /// Bytes of one policy file.
     pub max_policy_bytes: usize,
+    /// Pairs (node, node it reaches) of one graph's closure, computed when
+    /// data is loaded. A graph whose closure would be larger is not closed:
+    /// its queries walk the edges instead, each node visited a step.
+    pub max_graph_closure: usize,
 }
 
 impl Default for Limits {
@@ -50,6 +54,7 @@ impl Default for Limits {
             max_eval_depth: 1024,
             max_value_depth: 128,
             max_policy_bytes: 64 << 20,
+            max_graph_closure: 1 << 22,
         }
     }
 }

@@ -120,7 +120,15 @@ impl PolicySet {
     #[inline]
     pub fn decide(&self, request: &Request, data: &Data) -> Decision {
         let checked = data.checked_for == Some(self.id);
-        eval::decide(&self.program, request, &data.root, checked, &self.limits)
+        let graphs: &[_] = if checked { &data.graphs } else { &[] };
+        eval::decide_graphs(
+            &self.program,
+            request,
+            &data.root,
+            checked,
+            graphs,
+            &self.limits,
+        )
     }
 
     /// Decides a request as [`PolicySet::decide`] does and says why: for
@@ -131,7 +139,15 @@ impl PolicySet {
     /// cost included.
     pub fn explain<'a>(&'a self, request: &'a Request, data: &'a Data) -> Explanation<'a> {
         let checked = data.checked_for == Some(self.id);
-        eval::explain(&self.program, request, &data.root, checked, &self.limits)
+        let graphs: &[_] = if checked { &data.graphs } else { &[] };
+        eval::explain(
+            &self.program,
+            request,
+            &data.root,
+            checked,
+            graphs,
+            &self.limits,
+        )
     }
 
     /// Reads data from JSON and validates it against this set's `data`
@@ -144,6 +160,8 @@ impl PolicySet {
     /// against this set's `data` shape, as [`PolicySet::load_data`] does.
     pub fn check_data(&self, mut data: Data) -> Result<Data, RequestError> {
         eval::validate_data(&self.program, &data.root, &mut 0)?;
+        // Each graph's closure is computed here, once per data load.
+        data.graphs = eval::build_graphs(&self.program, &data.root, &self.limits)?;
         data.checked_for = Some(self.id);
         Ok(data)
     }

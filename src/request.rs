@@ -256,6 +256,9 @@ pub struct Data {
     pub(crate) root: Value,
     /// The policy set whose data shape this data was validated against.
     pub(crate) checked_for: Option<u64>,
+    /// That set's graphs (`graph` declarations), read from this data once
+    /// when it was loaded; only meaningful with `checked_for`.
+    pub(crate) graphs: std::sync::Arc<[crate::value::graph::GraphIndex]>,
 }
 
 impl PartialEq for Data {
@@ -270,6 +273,7 @@ impl Data {
         Data {
             root: Value::Record(Record::new()),
             checked_for: None,
+            graphs: std::sync::Arc::from([]),
         }
     }
 
@@ -291,6 +295,7 @@ impl Data {
                 Ok(Data {
                     root,
                     checked_for: None,
+                    graphs: std::sync::Arc::from([]),
                 })
             }
             serde_json::Value::Null => Ok(Data::empty()),
@@ -310,6 +315,7 @@ impl Data {
                 Ok(Data {
                     root,
                     checked_for: None,
+                    graphs: std::sync::Arc::from([]),
                 })
             }
             Value::Null => Ok(Data::empty()),
@@ -332,8 +338,9 @@ impl Data {
 
     /// Sets one top-level key.
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Data {
-        // Changed data must be validated again.
+        // Changed data must be validated again, and its graphs read again.
         self.checked_for = None;
+        self.graphs = std::sync::Arc::from([]);
         let mut value = value.into();
         value.index_lists();
         match &mut self.root {

@@ -15,6 +15,9 @@ const TOKENS: &[&str] = &[
     "re\"[a-z]+\" ", "upper(", "len(", "secret_eq(", "captures(", "principals { user == .id } ",
     "request { principal: { id: int }? } ", "authenticate { ", "open actions: b\n", "\n",
     "override policy p ", "claims access: { k: 1 } ",
+    "graph gr = data.rows edge [0] -> [1]\n", "graph ge = data.ents node .id parents .ps\n",
+    "graph gd = data.dom edge [0] -> [1] within [2]\n", "gr(", "ge(", "ge[", "gd(",
+    "principals { role in data.users[.id].roles } ",
 ];
 
 fuzz_target!(|bytes: &[u8]| {
@@ -28,7 +31,20 @@ fuzz_target!(|bytes: &[u8]| {
             "context": {"headers": {"k": "v"}}
         });
         let request = portcullis::Request::from_json(&request).expect("a valid request");
-        let d = set.decide(&request, &portcullis::Data::empty());
+        // Rows for the graphs the tokens declare, with a cycle.
+        let data = serde_json::json!({
+            "rows": [["o", 1], [1, "o"], [1, 2]],
+            "ents": [{"id": 1, "ps": ["o"]}, {"id": "o", "ps": [1]}],
+            "dom": [["o", 1, "d"]],
+            "users": {"1": {"roles": ["o"]}},
+        });
+        let data = portcullis::Data::from_json(&data).expect("valid data");
+        if let Ok(loaded) = set.load_data(&data.root().to_json()) {
+            let a = set.decide(&request, &loaded);
+            let b = set.decide(&request, &data);
+            assert_eq!(a.outcome, b.outcome, "loaded and unloaded data decide alike");
+        }
+        let d = set.decide(&request, &data);
         assert!(
             d.error.is_none() || d.outcome != portcullis::Outcome::Allow,
             "an error allowed"

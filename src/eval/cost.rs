@@ -68,6 +68,11 @@ impl Meter {
         self.charge(n as u64)
     }
 
+    /// Steps left.
+    pub fn left(&self) -> u64 {
+        self.left
+    }
+
     /// Steps taken so far.
     pub fn spent(&self) -> u64 {
         self.limit - self.left

@@ -136,6 +136,12 @@ impl<'a> Evaluator<'a> {
                 self.depth -= 1;
                 v
             }
+            Expr::Graph(q) if q.op == ir::GraphOp::Row => {
+                self.enter(e)?;
+                let v = self.graph_row(q);
+                self.depth -= 1;
+                v
+            }
             _ => self.eval(e).map(Some),
         }
     }
@@ -203,6 +209,7 @@ impl<'a> Evaluator<'a> {
             },
             Expr::Call(rule, args) => return self.call(*rule, args, |ev, body| ev.eval(body)),
             Expr::Builtin(b, args, span) => self.builtin(*b, args, *span)?,
+            Expr::Graph(q) => self.graph_query(q)?,
             Expr::Not(x, _) => Val::Bool(!self.truth(x, "the operand of `not`")?),
             Expr::And(l, r, _) => Val::Bool(
                 self.truth(l, "an operand of `and`")? && self.truth(r, "an operand of `and`")?,
@@ -227,6 +234,11 @@ impl<'a> Evaluator<'a> {
                 span,
             } => {
                 let x = self.eval(item)?;
+                if let Expr::Graph(q) = &**set {
+                    if q.op == ir::GraphOp::Reach {
+                        return Ok(Val::Bool(self.graph_contains(q, &x)? != *negate));
+                    }
+                }
                 let s = self.eval(set)?;
                 Val::Bool(self.contains(&s, &x, *span)? != *negate)
             }
@@ -621,6 +633,7 @@ pub(super) fn span_of(e: &Expr) -> Span {
         | Expr::Quant { span, .. }
         | Expr::ListComp { span, .. }
         | Expr::RecordComp { span, .. } => *span,
+        Expr::Graph(q) => q.span,
         _ => Span::default(),
     }
 }

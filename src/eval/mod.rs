@@ -34,6 +34,9 @@ mod builtins;
 mod err;
 mod explain;
 mod expr;
+mod graph;
+use crate::value::graph::GraphIndex;
+pub(crate) use graph::build_graphs;
 mod principals;
 mod secrets;
 mod shapes;
@@ -191,11 +194,31 @@ pub(crate) fn decide(
     data_checked: bool,
     limits: &Limits,
 ) -> Decision {
-    decide_with(program, request, data, data_checked, limits, true)
+    decide_graphs(program, request, data, data_checked, &[], limits)
+}
+
+/// Decides as [`decide`] does, with the graphs read from the data when it
+/// was loaded (empty: each graph a decision queries is read from the data
+/// then, charged to the decision).
+pub(crate) fn decide_graphs<'a>(
+    program: &'a Program,
+    request: &'a Request,
+    data: &'a Value,
+    data_checked: bool,
+    graphs: &'a [GraphIndex],
+    limits: &Limits,
+) -> Decision {
+    let mut ev = Evaluator::new(program, request, data, limits);
+    ev.data_checked = data_checked;
+    ev.graphs.loaded = graphs;
+    let mut d = run(&mut ev, program, request);
+    d.cost = ev.meter.spent();
+    d
 }
 
 /// Decides one request, entering blocks through their index or not: both
 /// must give the same decision (`index.rs` tests compare them).
+#[cfg(test)]
 pub(crate) fn decide_with(
     program: &Program,
     request: &Request,
@@ -340,6 +363,8 @@ struct Evaluator<'a> {
     max_value_depth: u32,
     /// Whether the data was validated when it was loaded.
     data_checked: bool,
+    /// The graphs read from the data, loaded or read by this decision.
+    graphs: graph::Graphs<'a>,
     /// Current and greatest nesting of `eval` and descriptor matching.
     depth: usize,
     max_depth: usize,
@@ -372,6 +397,7 @@ impl<'a> Evaluator<'a> {
             lookups: cost::Lookups::default(),
             max_value_depth: u32::try_from(limits.max_value_depth).unwrap_or(u32::MAX),
             data_checked: false,
+            graphs: graph::Graphs::default(),
             depth: 0,
             max_depth: limits.max_eval_depth,
             use_index: true,

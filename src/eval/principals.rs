@@ -327,6 +327,14 @@ impl<'a> Evaluator<'a> {
         if subject.is_null() {
             return Ok(false);
         }
+        let row;
+        let subject = match self.program.kind_through.get(kind as usize) {
+            Some(Some(through)) => {
+                row = self.directory_row(subject, through, span)?;
+                &row
+            }
+            _ => subject,
+        };
         let read = |ev: &mut Self, path: &[ir::Name]| {
             ev.walk(subject, path)?.ok_or_else(|| {
                 let mut dotted = String::new();
@@ -368,6 +376,78 @@ impl<'a> Evaluator<'a> {
                 Self::paid(hit, span)
             }
         }
+    }
+
+    /// The caller's row of the directory a kind reads through
+    /// (`data.users[.id]`): the record at `data.TABLE`, keyed by the
+    /// caller's field at `key`. A caller without the key, or with a key the
+    /// directory has no row for, is an error (`PCL504`): absent is not null.
+    fn directory_row(
+        &mut self,
+        subject: &Val<'a>,
+        through: &ir::KindThrough,
+        span: Span,
+    ) -> R<Val<'a>> {
+        let dotted = |path: &[ir::Name]| {
+            let mut s = String::new();
+            for seg in path {
+                s.push('.');
+                s.push_str(seg);
+            }
+            s
+        };
+        let Some(key) = self.walk(subject, &through.key)? else {
+            return Err(error(
+                Code::AbsentField,
+                span,
+                format!(
+                    "the caller has no field `{}` to find its row of `data{}`",
+                    dotted(&through.key),
+                    dotted(&through.table)
+                ),
+            ));
+        };
+        let data = Val::from(self.data);
+        let table = self.walk(&data, &through.table)?;
+        let Some(k) = key.as_str() else {
+            return Err(type_error(
+                span,
+                format!(
+                    "the caller's `{}` keys the directory `data{}`, so it must be a string, not {}",
+                    dotted(&through.key),
+                    dotted(&through.table),
+                    key.type_name()
+                ),
+            ));
+        };
+        let row = match &table {
+            Some(t) if t.is_record() => {
+                self.charge_lookup(t, k, span)?;
+                t.get_field(k)
+            }
+            Some(Val::Null) | None => None,
+            Some(other) => {
+                return Err(type_error(
+                    span,
+                    format!(
+                        "the directory `data{}` must be a record keyed by id, not {}",
+                        dotted(&through.table),
+                        other.type_name()
+                    ),
+                ));
+            }
+        };
+        row.ok_or_else(|| {
+            error(
+                Code::AbsentField,
+                span,
+                format!(
+                    "the directory `data{}` has no row for the caller's `{}`",
+                    dotted(&through.table),
+                    dotted(&through.key)
+                ),
+            )
+        })
     }
 
     /// Follows a principal kind's field path from the subject, charged as

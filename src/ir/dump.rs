@@ -16,9 +16,17 @@ pub(crate) fn dump(program: &Program) -> String {
     body.push_str("kinds\n");
     for (i, k) in program.kinds.iter().enumerate() {
         let name = program.kind_names.get(i).map_or("?", |n| &**n);
+        let through = match program.kind_through.get(i) {
+            Some(Some(t)) => format!("data.{}[.{}]", d.path(&t.table), d.path(&t.key)),
+            _ => String::new(),
+        };
         let _ = match k {
-            Kind::Equals(path, cmp) => writeln!(body, "  {i} {name} == .{} {cmp:?}", d.path(path)),
-            Kind::Member(path, cmp) => writeln!(body, "  {i} {name} in .{} {cmp:?}", d.path(path)),
+            Kind::Equals(path, cmp) => {
+                writeln!(body, "  {i} {name} == {through}.{} {cmp:?}", d.path(path))
+            }
+            Kind::Member(path, cmp) => {
+                writeln!(body, "  {i} {name} in {through}.{} {cmp:?}", d.path(path))
+            }
             Kind::Anyone { tuple_wide } => {
                 writeln!(body, "  {i} {name} anyone tuple_wide={tuple_wide}")
             }
@@ -168,6 +176,13 @@ impl Dumper {
             Expr::Call(id, args) if args.is_empty() => format!("(rule {id})"),
             Expr::Call(id, args) => format!("(rule {id} {})", self.list(args)),
             Expr::Builtin(b, args, _) => format!("({} {})", b.name(), self.list(args)),
+            Expr::Graph(q) => {
+                let op = match q.op {
+                    crate::ir::GraphOp::Reach => "graph-reach",
+                    crate::ir::GraphOp::Row => "graph-row",
+                };
+                format!("({op} {} {})", q.graph, self.list(&q.args))
+            }
             Expr::Not(x, _) => format!("(not {})", self.expr(x)),
             Expr::And(a, b, _) => format!("(and {} {})", self.expr(a), self.expr(b)),
             Expr::Or(a, b, _) => format!("(or {} {})", self.expr(a), self.expr(b)),

@@ -42,6 +42,8 @@ pub(crate) struct Program {
     pub kinds: Vec<Kind>,
     /// Kind names, for display and for parsing descriptors held as data.
     pub kind_names: Vec<Box<str>>,
+    /// Per kind: the directory it reads through, if any.
+    pub kind_through: Vec<Option<KindThrough>>,
     /// Rules.
     pub rules: Vec<Rule>,
     /// Lazily computed `let`s (file level and block level), by id.
@@ -61,6 +63,8 @@ pub(crate) struct Program {
     pub action_contracts: Vec<Shape>,
     /// Declared data shape, checked before deciding.
     pub data_shape: Option<Shape>,
+    /// Graphs read from `data` (`graph` declarations), by id.
+    pub graphs: Vec<Graph>,
     /// The names behind slots, lets and rules, for explanations only.
     pub names: Names,
 }
@@ -159,6 +163,40 @@ pub(crate) enum Kind {
     Equals(Vec<Name>, Compare),
     Member(Vec<Name>, Compare),
     Anyone { tuple_wide: bool },
+}
+
+/// A `graph` declaration: what it reads from `data`.
+#[derive(Debug)]
+pub(crate) struct Graph {
+    pub name: Name,
+    pub spec: crate::value::graph::GraphSpec,
+}
+
+/// A query on a graph: `g(x)`, `g(x, domain)`, `y in g(x)` or `g[key]`.
+#[derive(Debug)]
+pub(crate) struct GraphQuery {
+    pub graph: u32,
+    pub op: GraphOp,
+    /// The node (and domain) asked about.
+    pub args: Box<[Expr]>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GraphOp {
+    /// `g(x)`: `x` and every node it reaches.
+    Reach,
+    /// `g[key]`: the row whose key is `key`; absent when there is none.
+    Row,
+}
+
+/// A directory a principal kind reads through (`data.users[.id]`): the
+/// kind's path is read from the caller's row of `data.TABLE`, a record keyed
+/// by the caller's field at `key`.
+#[derive(Debug)]
+pub(crate) struct KindThrough {
+    pub table: Vec<Name>,
+    pub key: Vec<Name>,
 }
 
 #[derive(Debug)]
@@ -299,6 +337,9 @@ pub(crate) enum Expr {
     Template(Box<[TemplatePart]>),
     Principal(u32, Box<Expr>),
     Pattern(u32),
+    /// A graph query; `y in g(x)` is an `In` whose set is a `Reach`, which
+    /// the evaluator answers without building the list.
+    Graph(Box<GraphQuery>),
     ListComp {
         elem: Box<Expr>,
         slot: Slot,

@@ -224,6 +224,17 @@ impl Printer<'_> {
                     out.push(')');
                 }
             }
+            Expr::Graph(q) => {
+                let name = self.program.graphs.get(q.graph as usize);
+                out.push_str(name.map_or("graph", |g| &g.name));
+                let (open, close) = match q.op {
+                    crate::ir::GraphOp::Reach => ('(', ')'),
+                    crate::ir::GraphOp::Row => ('[', ']'),
+                };
+                out.push(open);
+                self.list(&q.args, out);
+                out.push(close);
+            }
             Expr::Builtin(b, args, _) => {
                 out.push_str(b.name());
                 out.push('(');

@@ -84,6 +84,26 @@ impl<'u> Lowerer<'u> {
                     KindTest::Equals(path) | KindTest::Member(path) => {
                         let mut ty = self.principal_ty.clone();
                         let mut names = Vec::new();
+                        if let Some(through) = &k.through {
+                            // The key is the caller's; the row's shape is
+                            // not checked here (the data shape checks it).
+                            for seg in &through.key {
+                                ty = match types::field(&ty, &seg.name, seg.span) {
+                                    Ok(t) => t,
+                                    Err(f) => {
+                                        self.report(f);
+                                        Ty::Any
+                                    }
+                                };
+                            }
+                            ty = Ty::Any;
+                            names.push(self.intern("data"));
+                            names.extend(through.table.iter().map(|t| self.intern(&t.name)));
+                            names.push(self.intern("["));
+                            names.extend(through.key.iter().map(|t| self.intern(&t.name)));
+                            names.push(self.intern("]"));
+                        }
+                        let prefix = names.len();
                         for seg in path {
                             ty = match types::field(&ty, &seg.name, seg.span) {
                                 Ok(t) => t,
@@ -103,18 +123,27 @@ impl<'u> Lowerer<'u> {
                             self.report(same_field(&k.name, other, path));
                         }
                         kind_paths.insert(names.clone(), k.name.name.clone());
+                        let names = names.split_off(prefix);
+                        let through = k.through.as_ref().map(|t| ir::KindThrough {
+                            table: t.table.iter().map(|f| self.intern(&f.name)).collect(),
+                            key: t.key.iter().map(|f| self.intern(&f.name)).collect(),
+                        });
+                        self.kind_through.push(through);
                         if matches!(k.test, KindTest::Equals(_)) {
                             (ir::Kind::Equals(names, cmp), ty)
                         } else {
                             (ir::Kind::Member(names, cmp), ty.element())
                         }
                     }
-                    KindTest::Anyone { tuple_wide } => (
-                        ir::Kind::Anyone {
-                            tuple_wide: *tuple_wide,
-                        },
-                        Ty::Any,
-                    ),
+                    KindTest::Anyone { tuple_wide } => {
+                        self.kind_through.push(None);
+                        (
+                            ir::Kind::Anyone {
+                                tuple_wide: *tuple_wide,
+                            },
+                            Ty::Any,
+                        )
+                    }
                 };
                 let idx = self.kinds.len() as u32;
                 self.kinds.push(kind);
@@ -131,6 +160,7 @@ impl<'u> Lowerer<'u> {
             let (name, span) = match item {
                 Item::Let { name, .. } => (name, name.span),
                 Item::Rule(rule) => (&rule.name, rule.name.span),
+                Item::Graph(g) => (&g.name, g.name.span),
                 _ => continue,
             };
             if let Some((_, first_unit, first)) = self.globals.get(&name.name) {
@@ -195,6 +225,7 @@ impl<'u> Lowerer<'u> {
                     self.rule_bodies.push(Expr::Const(Value::Null));
                     Global::Rule(id)
                 }
+                Item::Graph(g) => self.declare_graph(g),
                 _ => continue,
             };
             self.globals.insert(name.name.clone(), (global, unit, span));

@@ -34,6 +34,10 @@ impl<'u> Lowerer<'u> {
                     let ty = self.let_types.get(cid as usize).cloned().unwrap_or(Ty::Any);
                     (Expr::Let(cid), ty)
                 }
+                Global::Graph(_) => {
+                    self.resolved(id.span, Target::Graph(site));
+                    self.graph_as_value(id)
+                }
                 Global::Rule(rid) => {
                     self.resolved(id.span, Target::Rule(site));
                     let arity = self.rule_params.get(rid as usize).map_or(0, Vec::len);
@@ -290,6 +294,9 @@ impl<'u> Lowerer<'u> {
                 (Expr::Field(Box::new(b), n, e.span), ty)
             }
             ExprKind::Index(base, key) => {
+                if let Some(x) = self.graph_index(base, key, e.span) {
+                    return x;
+                }
                 let (b, bt) = self.expr(base);
                 let (k, _) = self.expr(key);
                 let ty = match (&bt, &k) {
@@ -548,6 +555,11 @@ impl<'u> Lowerer<'u> {
     }
 
     pub(super) fn call(&mut self, name: &Ident, args: &[ast::Expr], span: Span) -> (Expr, Ty) {
+        if let Some((Global::Graph(gid), unit, def)) = self.globals.get(&name.name).copied() {
+            let site = self.site_in(unit, def);
+            self.resolved(name.span, Target::Graph(site));
+            return self.graph_call(gid, name, args, span);
+        }
         if let Some((Global::Rule(rid), unit, def)) = self.globals.get(&name.name).copied() {
             let site = self.site_in(unit, def);
             self.resolved(name.span, Target::Rule(site));
@@ -730,6 +742,7 @@ pub(super) fn reads_slots(e: &Expr) -> bool {
                 || default.as_deref().is_some_and(reads_slots)
         }
         Expr::Builtin(_, xs, _) | Expr::List(xs) | Expr::Tuple(xs) => xs.iter().any(reads_slots),
+        Expr::Graph(q) => q.args.iter().any(reads_slots),
         Expr::Record(fields) => fields.iter().any(|(_, x)| reads_slots(x)),
         Expr::Template(parts) => parts.iter().any(|p| match p {
             ir::TemplatePart::Text(_) => false,

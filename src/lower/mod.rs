@@ -22,6 +22,7 @@ mod blocks;
 mod declare;
 mod expr;
 mod fold;
+mod graphs;
 mod recursion;
 mod resolution;
 mod shapes;
@@ -97,6 +98,7 @@ impl Scope {
 enum Global {
     Let(u32),
     Rule(u32),
+    Graph(u32),
 }
 
 /// A node of the dependency graph used to find recursion.
@@ -122,6 +124,7 @@ struct Lowerer<'u> {
     let_types: Vec<Ty>,
     kinds: Vec<ir::Kind>,
     kind_names: Vec<Box<str>>,
+    kind_through: Vec<Option<ir::KindThrough>>,
     kind_index: HashMap<String, u32>,
     kind_field_tys: Vec<Ty>,
     request_fields: Option<&'u [ast::ShapeField]>,
@@ -129,6 +132,8 @@ struct Lowerer<'u> {
     action_contracts: Vec<(usize, &'u [Ident], &'u [ast::ShapeField])>,
     data_fields: Option<&'u [ast::ShapeField]>,
     patterns: Vec<regex::Regex>,
+    /// `graph` declarations, by id.
+    graphs: Vec<ir::Graph>,
     pattern_index: HashMap<String, u32>,
     statements: Vec<ir::StatementMeta>,
     slots: u32,
@@ -197,12 +202,14 @@ fn lower_with(units: &[Unit], limits: &Limits, resolve: bool) -> Lowered {
         let_types: Vec::new(),
         kinds: Vec::new(),
         kind_names: Vec::new(),
+        kind_through: Vec::new(),
         kind_index: HashMap::new(),
         kind_field_tys: Vec::new(),
         request_fields: None,
         action_contracts: Vec::new(),
         data_fields: None,
         patterns: Vec::new(),
+        graphs: Vec::new(),
         pattern_index: HashMap::new(),
         statements: Vec::new(),
         slots: 0,
@@ -395,6 +402,7 @@ impl<'u> Lowerer<'u> {
             policies: policies.into_iter().map(|(p, _)| p).collect(),
             kinds: std::mem::take(&mut self.kinds),
             kind_names: std::mem::take(&mut self.kind_names),
+            kind_through: std::mem::take(&mut self.kind_through),
             rules: std::mem::take(&mut self.rule_params)
                 .into_iter()
                 .zip(std::mem::take(&mut self.rule_bodies))
@@ -402,6 +410,7 @@ impl<'u> Lowerer<'u> {
                 .collect(),
             lets,
             patterns: std::mem::take(&mut self.patterns),
+            graphs: std::mem::take(&mut self.graphs),
             deciding: self
                 .statements
                 .iter()

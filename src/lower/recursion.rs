@@ -35,7 +35,7 @@ impl<'u> Lowerer<'u> {
                                 self.report(
                                     Finding::new(Code::RecursiveRule, span, format!("`{name}` refers back to itself"))
                                         .label("this reference closes a cycle")
-                                        .help("rules and lets cannot be recursive; use a quantifier over the data instead"),
+                                        .help("rules and lets cannot be recursive; to follow links of any depth (roles that hold roles, groups in groups, folder trees), declare a `graph` over the data and ask `x in g(start)`"),
                                 );
                             }
                         } else if !done.contains(&to) {

@@ -21,13 +21,15 @@ pub(crate) enum Target {
     Root,
     /// A principal kind.
     Kind,
+    /// A `graph` declared at this site.
+    Graph(Site),
 }
 
 impl Target {
     /// The site of the definition, for names that have one.
     pub(crate) fn definition(&self) -> Option<&Site> {
         match self {
-            Target::Local(s) | Target::Let(s) | Target::Rule(s) => Some(s),
+            Target::Local(s) | Target::Let(s) | Target::Rule(s) | Target::Graph(s) => Some(s),
             Target::Root | Target::Kind => None,
         }
     }

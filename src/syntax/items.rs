@@ -55,19 +55,37 @@ pub(super) fn item(pair: Pair<Rule>) -> PResult<Item> {
                 let name = ident(next(&mut it, kspan, "kind name")?);
                 let test = next(&mut it, kspan, "kind test")?;
                 let mut compare = KindCompare::Exact;
+                let mut through = None;
                 let test = match test.as_rule() {
                     Rule::kind_equals | Rule::kind_member => {
                         let is_eq = test.as_rule() == Rule::kind_equals;
                         let tspan = span_of(&test);
                         let mut parts = kids(test);
                         let path = next(&mut parts, tspan, "path")?;
+                        let fields: Vec<Ident> = if path.as_rule() == Rule::kind_through {
+                            let mut table = Vec::new();
+                            let mut paths = Vec::new();
+                            for p in kids(path) {
+                                if p.as_rule() == Rule::rel_path {
+                                    paths.push(kids(p).map(ident).collect::<Vec<_>>());
+                                } else {
+                                    table.push(ident(p));
+                                }
+                            }
+                            let mut paths = paths.into_iter();
+                            let key = paths.next().unwrap_or_default();
+                            through = Some(KindThrough { table, key });
+                            // No path after the row: the row itself.
+                            paths.next().unwrap_or_default()
+                        } else {
+                            kids(path).map(ident).collect()
+                        };
                         if let Some(c) = parts.next() {
                             compare = match c.as_str().trim_start_matches("as").trim() {
                                 "int" => KindCompare::Int,
                                 _ => KindCompare::Uuid,
                             };
                         }
-                        let fields: Vec<Ident> = kids(path).map(ident).collect();
                         if is_eq {
                             KindTest::Equals(fields)
                         } else {
@@ -82,6 +100,7 @@ pub(super) fn item(pair: Pair<Rule>) -> PResult<Item> {
                     name,
                     test,
                     compare,
+                    through,
                     span: kspan,
                 });
             }
@@ -110,6 +129,38 @@ pub(super) fn item(pair: Pair<Rule>) -> PResult<Item> {
                 fields,
                 span,
             })
+        }
+        Rule::graph_decl => {
+            let mut it = kids(pair).filter(|p| p.as_rule() != Rule::kw_graph);
+            let name = ident(next(&mut it, span, "graph name")?);
+            let source = kids(next(&mut it, span, "rows")?).map(ident).collect();
+            let form_pair = next(&mut it, span, "edges")?;
+            let is_edges = form_pair.as_rule() == Rule::graph_edges;
+            let fspan = span_of(&form_pair);
+            let mut parts = kids(form_pair);
+            let first = row_path(next(&mut parts, fspan, "path")?);
+            let second = row_path(next(&mut parts, fspan, "path")?);
+            let form = if is_edges {
+                GraphDeclForm::Edges {
+                    from: first,
+                    to: second,
+                    within: parts
+                        .next()
+                        .and_then(|w| w.into_inner().next())
+                        .map(row_path),
+                }
+            } else {
+                GraphDeclForm::Nodes {
+                    key: first,
+                    parents: second,
+                }
+            };
+            Ok(Item::Graph(GraphDecl {
+                name,
+                source,
+                form,
+                span,
+            }))
         }
         Rule::const_decl => {
             let mut it = kids(pair);
@@ -328,4 +379,22 @@ pub(super) fn outcome(pair: Pair<Rule>) -> Outcome {
         "unauthenticated" => Outcome::Unauthenticated,
         _ => Outcome::Deny,
     }
+}
+
+fn row_path(pair: Pair<Rule>) -> Vec<RowStep> {
+    kids(pair)
+        .map(|step| match step.as_rule() {
+            Rule::row_index => RowStep::Index(
+                step.as_str()
+                    .trim_matches(|c| c == '[' || c == ']')
+                    .parse()
+                    .unwrap_or(usize::MAX),
+            ),
+            _ => RowStep::Field(
+                step.into_inner()
+                    .next()
+                    .map_or(String::new(), |k| k.as_str().to_string()),
+            ),
+        })
+        .collect()
 }

@@ -149,6 +149,10 @@ pub(crate) fn lex<'t>(text: &'t str, principals: &HashSet<usize>) -> Result<Vec<
                 i += 2;
                 Kind::Op
             }
+            b'-' if bytes.get(i + 1) == Some(&b'>') => {
+                i += 2;
+                Kind::Op
+            }
             b'=' if bytes.get(i + 1) == Some(&b'>') => {
                 i += 2;
                 Kind::Op

@@ -20,6 +20,7 @@ pub(crate) const ITEM_STARTS: &[&str] = &[
     "data",
     "let",
     "rule",
+    "graph",
     "authenticate",
     "policy",
     "override",

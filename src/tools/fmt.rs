@@ -154,8 +154,16 @@ fn starts_entry(holds: Holds, tokens: &[Token], previous: Option<&Token>) -> boo
 }
 
 /// The text between two tokens on one line.
-fn gap(prev: &Token, cur: &Token) -> &'static str {
+fn gap(before: Option<&Token>, prev: &Token, cur: &Token) -> &'static str {
     use Kind::*;
+    // `graph g = data.g edge [0] -> [1] within [2]`, `node .id parents .ps`:
+    // row paths after these words, unless the word is itself a field.
+    let graph_word = prev.kind == Word
+        && matches!(prev.text, "edge" | "within" | "node" | "parents")
+        && !before.is_some_and(|b| b.kind == Dot);
+    if graph_word && matches!(cur.kind, Dot | Open) {
+        return " ";
+    }
     match (prev.kind, cur.kind) {
         (_, Comment) => "  ",
         (_, Comma | Colon | Question) => "",
@@ -222,13 +230,14 @@ fn layout(tokens: &[Token]) -> String {
         let mut code = String::new();
         let mut comment = None;
         let mut prev: Option<&Token> = None;
+        let mut before: Option<&Token> = None;
         for t in toks {
             if t.kind == Kind::Comment {
                 comment = Some(t.text.trim_end());
                 continue;
             }
             if let Some(p) = prev {
-                code.push_str(gap(p, t));
+                code.push_str(gap(before, p, t));
             }
             code.push_str(t.text);
             match t.kind {
@@ -251,6 +260,7 @@ fn layout(tokens: &[Token]) -> String {
                 }
                 _ => {}
             }
+            before = prev;
             prev = Some(t);
             previous_code = Some(t);
         }

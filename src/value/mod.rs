@@ -11,6 +11,7 @@ use std::fmt;
 use std::rc::Rc;
 
 mod glob;
+pub(crate) mod graph;
 mod val;
 
 pub(crate) use glob::glob_match;

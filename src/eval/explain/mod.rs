@@ -106,10 +106,12 @@ pub(crate) fn explain<'a>(
     request: &'a Request,
     data: &'a Value,
     data_checked: bool,
+    graphs: &'a [GraphIndex],
     limits: &Limits,
 ) -> Explanation<'a> {
     let mut ev = Evaluator::new(program, request, data, limits);
     ev.data_checked = data_checked;
+    ev.graphs.loaded = graphs;
     *ev.trace = Some(Box::default());
     let mut decision = run(&mut ev, program, request);
     decision.cost = ev.meter.spent();

@@ -91,6 +91,7 @@ pub(super) fn secret_expr(sec: &Secrets<'_>, e: &Expr, depth: usize, slots: &[u3
         Expr::Builtin(_, args, _) | Expr::List(args) | Expr::Tuple(args) => {
             args.iter().any(|a| secret_expr(p, a, d))
         }
+        Expr::Graph(q) => q.args.iter().any(|a| secret_expr(p, a, d)),
         Expr::Not(x, _) | Expr::Principal(_, x) => secret_expr(p, x, d),
         Expr::And(a, b, _)
         | Expr::Or(a, b, _)

@@ -178,6 +178,8 @@ impl<'a> Pe<'a> {
             Expr::ListComp { .. } | Expr::RecordComp { .. } => {
                 self.refuse("a comprehension whose elements depend on the resource")
             }
+            // A graph query on the resource would need the graph in SQL.
+            Expr::Graph(_) => self.refuse("a graph query that depends on the resource"),
         }
     }
 

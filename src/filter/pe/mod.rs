@@ -917,6 +917,7 @@ fn span(e: &Expr) -> Option<Span> {
         | Expr::Quant { span, .. }
         | Expr::ListComp { span, .. }
         | Expr::RecordComp { span, .. } => Some(*span),
+        Expr::Graph(q) => Some(q.span),
         _ => None,
     }
     .filter(|s| s.end > s.start)
@@ -944,6 +945,7 @@ fn children<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
         Expr::Call(_, args) | Expr::Builtin(_, args, _) | Expr::List(args) | Expr::Tuple(args) => {
             args.iter().for_each(f)
         }
+        Expr::Graph(q) => q.args.iter().for_each(f),
         Expr::Quant { over, body, .. } => {
             f(over);
             f(body)

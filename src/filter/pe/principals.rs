@@ -373,6 +373,9 @@ impl<'a> Pe<'a> {
         if sv.is_null() {
             return Ok(one(boolean(false)));
         }
+        if matches!(self.program.kind_through.get(kind as usize), Some(Some(_))) {
+            return self.refuse("a principal kind read through a directory in data");
+        }
         let (path, cmp, member) = match k {
             Kind::Anyone { .. } => return Ok(one(boolean(true))),
             Kind::Equals(path, cmp) => (path, *cmp, false),

@@ -470,6 +470,7 @@ impl<'a> Linter<'a> {
                     self.current_policy = None;
                     self.expr(value);
                 }
+                Item::Graph(g) => self.unused(&g.name.name, g.name.span, "graph"),
                 Item::Rule(rule) => {
                     self.unused(&rule.name.name, rule.name.span, "rule");
                     self.current_policy = None;

@@ -1,4 +1,4 @@
-//! `PCL306 unused-definition`: a let or rule no name resolves to.
+//! `PCL306 unused-definition`: a let, rule or graph no name resolves to.
 
 use super::*;
 
