@@ -334,6 +334,8 @@ pub enum ExprKind {
     Bool(bool),
     /// An integer.
     Int(i64),
+    /// A decimal literal, `0.75`: the value times 10^4.
+    Decimal(i64),
     /// A string without interpolation.
     Str(String),
     /// A string with `{expr}` parts.
@@ -446,6 +448,16 @@ pub enum BinOp {
     Like,
     /// `??`: the left value unless it is null.
     Coalesce,
+    /// `+`: a sum, or strings or lists joined.
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`: integer division, rounding toward zero.
+    Div,
+    /// `%`: the remainder of `/`.
+    Rem,
 }
 
 impl BinOp {
@@ -465,6 +477,11 @@ impl BinOp {
             BinOp::Matches => "matches",
             BinOp::Like => "like",
             BinOp::Coalesce => "??",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
         }
     }
 
@@ -555,6 +572,7 @@ pub(crate) fn children(e: &Expr) -> Vec<&Expr> {
         ExprKind::Null
         | ExprKind::Bool(_)
         | ExprKind::Int(_)
+        | ExprKind::Decimal(_)
         | ExprKind::Str(_)
         | ExprKind::Regex(_)
         | ExprKind::Name(_) => Vec::new(),

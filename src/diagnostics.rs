@@ -107,6 +107,9 @@ codes! {
     ReservedName = "PCL219", "reserved-name", Error;
     /// A declared action holding `*`: `actions: read, admin.*`.
     GlobInDeclaration = "PCL220", "glob-in-declaration", Error;
+    /// A decimal, IP address, timestamp or duration written in the policy
+    /// that is not one: `ip("10.0.0.300")`.
+    InvalidValueLiteral = "PCL226", "invalid-value-literal", Error;
     /// An `override policy` that no lower layer defines.
     OverrideNothing = "PCL300", "override-nothing", Warning;
     /// A declared action that no statement covers and that is not open or public.
@@ -162,6 +165,12 @@ codes! {
     /// A field or item read where the value does not have it: `resource.acl`
     /// on a resource without `acl`, outside `??` and `has`.
     AbsentField = "PCL504", "absent-field", Error;
+    /// Arithmetic whose result cannot be given exactly: an overflow,
+    /// a division by zero, a decimal result past four fractional digits.
+    ArithmeticError = "PCL508", "arithmetic-error", Error;
+    /// Text that is not the decimal, IP address, timestamp or duration a
+    /// conversion needs: `timestamp(context.now)` of `"yesterday"`.
+    InvalidValueText = "PCL509", "invalid-value-text", Error;
     /// `portcullis filter`: a construct no database condition can express
     /// exactly over the resource: `secret_eq(resource.key, ...)`.
     FilterUnsupported = "PCL600", "filter-unsupported", Error;

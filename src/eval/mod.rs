@@ -35,6 +35,7 @@ mod err;
 mod explain;
 mod expr;
 mod principals;
+mod scalars;
 mod secrets;
 mod shapes;
 

@@ -11,9 +11,11 @@ use std::fmt;
 use std::rc::Rc;
 
 mod glob;
+pub(crate) mod scalar;
 mod val;
 
 pub(crate) use glob::glob_match;
+pub(crate) use scalar::Scalar;
 pub(crate) use val::*;
 
 /// An owned value: what requests, data and policy constants hold.

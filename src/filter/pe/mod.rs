@@ -557,7 +557,9 @@ impl<'a> Pe<'a> {
         }
         let b = match e {
             Expr::Root(Root::Resource) => true,
-            Expr::Const(_) | Expr::Root(_) | Expr::Var(_) | Expr::Pattern(_) => false,
+            Expr::Const(_) | Expr::Root(_) | Expr::Var(_) | Expr::Pattern(_) | Expr::Scalar(_) => {
+                false
+            }
             Expr::Let(id) => match self.program.lets.get(*id as usize) {
                 Some(x) => self.reads_resource(x),
                 None => false,
@@ -925,7 +927,12 @@ fn span(e: &Expr) -> Option<Span> {
 /// The direct children of an expression (rule bodies and lets not entered).
 fn children<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
     match e {
-        Expr::Const(_) | Expr::Root(_) | Expr::Var(_) | Expr::Let(_) | Expr::Pattern(_) => {}
+        Expr::Const(_)
+        | Expr::Root(_)
+        | Expr::Var(_)
+        | Expr::Let(_)
+        | Expr::Pattern(_)
+        | Expr::Scalar(_) => {}
         Expr::Field(b, _, _) | Expr::Not(b, _) | Expr::Principal(_, b) => f(b),
         Expr::Index(a, b, _)
         | Expr::And(a, b, _)
