@@ -150,6 +150,11 @@ codes! {
     /// A descriptor written as text in the policy that names no declared
     /// kind: `let admins = ["usr:14"]` with `principal matches admins`.
     UnknownKindInDescriptor = "PCL316", "unknown-kind-in-descriptor", Warning;
+    /// An address range compared as text: `context.ip == "10.0.0.0/8"`,
+    /// `context.ip like "10.0.*"`.
+    AddressAsText = "PCL320", "address-as-text", Warning;
+    /// A timestamp ordered as text: `context.now < "2024-05-01T12:00:00Z"`.
+    TimestampAsText = "PCL321", "timestamp-as-text", Warning;
     /// The request is not valid JSON.
     InvalidJson = "PCL400", "invalid-json", Error;
     /// A request field is missing or has the wrong type.

@@ -15,6 +15,11 @@ const TOKENS: &[&str] = &[
     "re\"[a-z]+\" ", "upper(", "len(", "secret_eq(", "captures(", "principals { user == .id } ",
     "request { principal: { id: int }? } ", "authenticate { ", "open actions: b\n", "\n",
     "override policy p ", "claims access: { k: 1 } ",
+    // Values: arithmetic, decimals, IP addresses, time, strings and lists.
+    "+ ", "- ", "* ", "/ ", "% ", "0.75 ", "-12.5 ", "9223372036854775807 ", "ip(",
+    "ip(\"10.0.0.0/8\") ", "ip(\"::1\") ", "in_range(", "is_loopback(", "decimal(",
+    "timestamp(", "timestamp(\"2024-05-01T12:00:00Z\") ", "duration(\"1h30m\") ", "split(",
+    "join(", "union(", "intersection(", "contains_any(", "contains_all(", "\"a,b\" ",
 ];
 
 fuzz_target!(|bytes: &[u8]| {
