@@ -66,7 +66,10 @@ fn expect(ty: &Ty, ok: &[Ty], span: Span, function: &str, what: &str) -> Option<
         span,
         format!("`{function}` needs {what}, found {ty}"),
         format!("not {what}"),
-        "see the built-in functions in docs/language.md, section 17",
+        &format!(
+            "see {}",
+            docs_url("language#23-numbers-ip-addresses-strings-lists-and-time")
+        ),
     ))
 }
 

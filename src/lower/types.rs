@@ -320,7 +320,16 @@ pub(crate) fn binary(op: BinOp, lhs: &Ty, rhs: &Ty, span: Span) -> Result<Ty, Bo
                 "not text".into(),
                 "apply the pattern to a string, such as `string(x) matches re\"...\"`",
             )),
-            (_, t @ (Ty::Bool | Ty::Int | Ty::Number)) => Err(mismatch(
+            (
+                _,
+                t @ (Ty::Bool
+                | Ty::Int
+                | Ty::Number
+                | Ty::Decimal
+                | Ty::Ip
+                | Ty::Time
+                | Ty::Duration),
+            ) => Err(mismatch(
                 span,
                 format!(
                     "`matches` needs a principal descriptor or a pattern on its right, found {t}"
