@@ -392,6 +392,8 @@ pub enum ExprKind {
     Bool(bool),
     /// An integer.
     Int(i64),
+    /// A decimal literal, `0.75`: the value times 10^4.
+    Decimal(i64),
     /// A string without interpolation.
     Str(String),
     /// A string with `{expr}` parts.
@@ -504,6 +506,16 @@ pub enum BinOp {
     Like,
     /// `??`: the left value unless it is null.
     Coalesce,
+    /// `+`: a sum, or strings or lists joined.
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`: integer division, rounding toward zero.
+    Div,
+    /// `%`: the remainder of `/`.
+    Rem,
 }
 
 impl BinOp {
@@ -523,6 +535,11 @@ impl BinOp {
             BinOp::Matches => "matches",
             BinOp::Like => "like",
             BinOp::Coalesce => "??",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
         }
     }
 
@@ -613,6 +630,7 @@ pub(crate) fn children(e: &Expr) -> Vec<&Expr> {
         ExprKind::Null
         | ExprKind::Bool(_)
         | ExprKind::Int(_)
+        | ExprKind::Decimal(_)
         | ExprKind::Str(_)
         | ExprKind::Regex(_)
         | ExprKind::Name(_) => Vec::new(),

@@ -109,6 +109,9 @@ codes! {
     GlobInDeclaration = "PCL220", "glob-in-declaration", Error;
     /// A graph name used other than as `g(x)`, `g(x, domain)` or `g[key]`.
     GraphMisuse = "PCL221", "graph-misuse", Error;
+    /// A decimal, IP address, timestamp or duration written in the policy
+    /// that is not one: `ip("10.0.0.300")`.
+    InvalidValueLiteral = "PCL226", "invalid-value-literal", Error;
     /// An `override policy` that no lower layer defines.
     OverrideNothing = "PCL300", "override-nothing", Warning;
     /// A declared action that no statement covers and that is not open or public.
@@ -149,6 +152,11 @@ codes! {
     /// A descriptor written as text in the policy that names no declared
     /// kind: `let admins = ["usr:14"]` with `principal matches admins`.
     UnknownKindInDescriptor = "PCL316", "unknown-kind-in-descriptor", Warning;
+    /// An address range compared as text: `context.ip == "10.0.0.0/8"`,
+    /// `context.ip like "10.0.*"`.
+    AddressAsText = "PCL320", "address-as-text", Warning;
+    /// A timestamp ordered as text: `context.now < "2024-05-01T12:00:00Z"`.
+    TimestampAsText = "PCL321", "timestamp-as-text", Warning;
     /// The request is not valid JSON.
     InvalidJson = "PCL400", "invalid-json", Error;
     /// A request field is missing or has the wrong type.
@@ -166,6 +174,12 @@ codes! {
     AbsentField = "PCL504", "absent-field", Error;
     /// The rows a `graph` reads from data are absent or malformed.
     GraphData = "PCL505", "graph-data", Error;
+    /// Arithmetic whose result cannot be given exactly: an overflow,
+    /// a division by zero, a decimal result past four fractional digits.
+    ArithmeticError = "PCL508", "arithmetic-error", Error;
+    /// Text that is not the decimal, IP address, timestamp or duration a
+    /// conversion needs: `timestamp(context.now)` of `"yesterday"`.
+    InvalidValueText = "PCL509", "invalid-value-text", Error;
     /// `portcullis filter`: a construct no database condition can express
     /// exactly over the resource: `secret_eq(resource.key, ...)`.
     FilterUnsupported = "PCL600", "filter-unsupported", Error;

@@ -18,6 +18,11 @@ const TOKENS: &[&str] = &[
     "graph gr = data.rows edge [0] -> [1]\n", "graph ge = data.ents node .id parents .ps\n",
     "graph gd = data.dom edge [0] -> [1] within [2]\n", "gr(", "ge(", "ge[", "gd(",
     "principals { role in data.users[.id].roles } ",
+    // Values: arithmetic, decimals, IP addresses, time, strings and lists.
+    "+ ", "- ", "* ", "/ ", "% ", "0.75 ", "-12.5 ", "9223372036854775807 ", "ip(",
+    "ip(\"10.0.0.0/8\") ", "ip(\"::1\") ", "in_range(", "is_loopback(", "decimal(",
+    "timestamp(", "timestamp(\"2024-05-01T12:00:00Z\") ", "duration(\"1h30m\") ", "split(",
+    "join(", "union(", "intersection(", "contains_any(", "contains_all(", "\"a,b\" ",
 ];
 
 fuzz_target!(|bytes: &[u8]| {

@@ -75,6 +75,12 @@ enum Command {
         /// with `--explain`: the decision and a tree per statement).
         #[arg(long, value_enum)]
         format: Option<EvalFormat>,
+        /// The time the decision is made at, RFC 3339
+        /// (`2024-05-01T12:30:00Z`): set as the request's `context.now`,
+        /// which the policy reads with `timestamp(context.now)`. The
+        /// engine has no clock of its own.
+        #[arg(long)]
+        now: Option<String>,
     },
     /// Run conformance case files and report `N passed, N failed`.
     ///
@@ -207,6 +213,7 @@ pub fn main() -> ExitStatus {
             data,
             explain,
             format,
+            now,
         } => {
             let format = format.unwrap_or(if explain {
                 EvalFormat::Human
@@ -214,7 +221,11 @@ pub fn main() -> ExitStatus {
                 EvalFormat::Json
             });
             let how = EvalOutput { explain, format };
-            eval(&policy, &request, data.as_deref(), how, &mut out, &mut err)
+            let request = RequestFile {
+                path: &request,
+                now: now.as_deref(),
+            };
+            eval(&policy, request, data.as_deref(), how, &mut out, &mut err)
         }
         Command::Test {
             files,
@@ -325,10 +336,43 @@ pub struct EvalOutput {
     pub format: EvalFormat,
 }
 
+/// The request of `portcullis eval`: a file, and the time of `--now`.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestFile<'p> {
+    pub path: &'p std::path::Path,
+    /// RFC 3339 text set as `context.now`.
+    pub now: Option<&'p str>,
+}
+
+/// The request text with `context.now` set to `now`, which must be an
+/// RFC 3339 timestamp.
+fn with_now(text: &str, now: &str) -> Result<String, String> {
+    crate::value::scalar::parse_time(now)
+        .map_err(|why| format!("--now `{}` is not a timestamp: {why}", escape_controls(now)))?;
+    // Text that is not a JSON object is reported as the request's error.
+    let Ok(mut json) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Ok(text.to_string());
+    };
+    let Some(root) = json.as_object_mut() else {
+        return Ok(text.to_string());
+    };
+    let context = root
+        .entry("context")
+        .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    if context.is_null() {
+        *context = serde_json::Value::Object(serde_json::Map::new());
+    }
+    let Some(fields) = context.as_object_mut() else {
+        return Err("--now needs the request's `context` to be an object".into());
+    };
+    fields.insert("now".into(), serde_json::Value::String(now.into()));
+    Ok(json.to_string())
+}
+
 /// `portcullis eval`.
 pub fn eval(
     policy: &std::path::Path,
-    request: &std::path::Path,
+    request: RequestFile<'_>,
     data: Option<&std::path::Path>,
     how: EvalOutput,
     out: &mut dyn Write,
@@ -341,7 +385,11 @@ pub fn eval(
             return ExitStatus::Unusable;
         }
     };
-    let request = match read_json_file(request, "request")
+    let request = match read_json_file(request.path, "request")
+        .and_then(|t| match request.now {
+            Some(now) => with_now(&t, now),
+            None => Ok(t),
+        })
         .and_then(|t| Request::from_json_str(&t).map_err(|e| render(&e)))
     {
         Ok(r) => r,

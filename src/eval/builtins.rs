@@ -5,6 +5,9 @@ use super::*;
 
 impl<'a> Evaluator<'a> {
     pub(super) fn builtin(&mut self, b: Builtin, args: &'a [Expr], span: Span) -> R<Val<'a>> {
+        if let Some(v) = self.value_builtin(b, args, span) {
+            return v;
+        }
         let arg = |i: usize| args.get(i).unwrap_or(&NULL_EXPR);
         let a = self.eval(arg(0))?;
         let text = |v: &Val<'a>| -> R<()> {
@@ -75,6 +78,7 @@ impl<'a> Evaluator<'a> {
                 Val::Record(_) | Val::OwnedRecord(_) => "record",
                 Val::Principal(_) | Val::Tuple(_) => "principal",
                 Val::Pattern(_) => "pattern",
+                Val::Scalar(x) => x.type_word(),
             }),
             Builtin::IsUuid => Val::Bool(a.as_str().is_some_and(crate::value::is_uuid_text)),
             Builtin::Uuid => {

@@ -324,6 +324,7 @@ impl<'a> Evaluator<'a> {
                 v
             }
             Expr::Pattern(id) => Val::Pattern(*id),
+            Expr::Scalar(x) => Val::Scalar(*x),
             Expr::ListComp {
                 elem,
                 slot,
@@ -551,6 +552,17 @@ impl<'a> Evaluator<'a> {
     pub(super) fn contains(&mut self, set: &Val<'a>, x: &Val<'a>, span: Span) -> R<bool> {
         match set {
             Val::Null => Ok(false),
+            // `ip in range`: an address (or range) inside a range.
+            Val::Scalar(crate::value::Scalar::Ip(range)) => match x {
+                Val::Scalar(crate::value::Scalar::Ip(ip)) => Ok(ip.in_range(*range)),
+                other => Err(type_error(
+                    span,
+                    format!(
+                        "`in` an IP range needs an IP address, found {}",
+                        other.type_name()
+                    ),
+                )),
+            },
             Val::Record(_) | Val::OwnedRecord(_) => match x.as_str() {
                 Some(k) => {
                     self.charge_lookup(set, k, span)?;

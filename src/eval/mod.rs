@@ -38,6 +38,7 @@ mod graph;
 use crate::value::graph::GraphIndex;
 pub(crate) use graph::build_graphs;
 mod principals;
+mod scalars;
 mod secrets;
 mod shapes;
 

@@ -168,6 +168,7 @@ impl Dumper {
     fn expr(&mut self, e: &Expr) -> String {
         match e {
             Expr::Const(v) => v.to_json().to_string(),
+            Expr::Scalar(x) => format!("({} {})", x.type_word(), x),
             Expr::Root(r) => format!("{r:?}").to_lowercase(),
             Expr::Var(s) => format!("${s}"),
             Expr::Let(id) => format!("(let {id})"),

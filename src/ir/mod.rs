@@ -242,6 +242,29 @@ pub(crate) enum Builtin {
     SecretEq,
     SecretLookup,
     TypeOf,
+    // Arithmetic (`a + b`, ...): lowered to calls, never called by name.
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    // Decimals, IP addresses, time (`eval/scalars.rs`).
+    Decimal,
+    Ip,
+    Timestamp,
+    Duration,
+    InRange,
+    IsIpv4,
+    IsIpv6,
+    IsLoopback,
+    IsMulticast,
+    // Strings and lists (`eval/scalars.rs`).
+    Split,
+    Join,
+    Union,
+    Intersection,
+    ContainsAny,
+    ContainsAll,
 }
 
 impl Builtin {
@@ -271,13 +294,41 @@ impl Builtin {
         ("secret_eq", Builtin::SecretEq, 2),
         ("secret_lookup", Builtin::SecretLookup, 3),
         ("type_of", Builtin::TypeOf, 1),
+        ("+", Builtin::Add, 2),
+        ("-", Builtin::Sub, 2),
+        ("*", Builtin::Mul, 2),
+        ("/", Builtin::Div, 2),
+        ("%", Builtin::Rem, 2),
+        ("decimal", Builtin::Decimal, 1),
+        ("ip", Builtin::Ip, 1),
+        ("timestamp", Builtin::Timestamp, 1),
+        ("duration", Builtin::Duration, 1),
+        ("in_range", Builtin::InRange, 2),
+        ("is_ipv4", Builtin::IsIpv4, 1),
+        ("is_ipv6", Builtin::IsIpv6, 1),
+        ("is_loopback", Builtin::IsLoopback, 1),
+        ("is_multicast", Builtin::IsMulticast, 1),
+        ("split", Builtin::Split, 2),
+        ("join", Builtin::Join, 2),
+        ("union", Builtin::Union, 2),
+        ("intersection", Builtin::Intersection, 2),
+        ("contains_any", Builtin::ContainsAny, 2),
+        ("contains_all", Builtin::ContainsAll, 2),
     ];
 
     pub fn lookup(name: &str) -> Option<(Builtin, usize)> {
         Builtin::ALL
             .iter()
-            .find(|(n, _, _)| *n == name)
+            .find(|(n, b, _)| *n == name && !b.is_operator())
             .map(|(_, b, a)| (*b, *a))
+    }
+
+    /// An arithmetic operator: written between its operands, never called.
+    pub fn is_operator(self) -> bool {
+        matches!(
+            self,
+            Builtin::Add | Builtin::Sub | Builtin::Mul | Builtin::Div | Builtin::Rem
+        )
     }
 
     pub fn name(self) -> &'static str {
@@ -340,6 +391,8 @@ pub(crate) enum Expr {
     /// A graph query; `y in g(x)` is an `In` whose set is a `Reach`, which
     /// the evaluator answers without building the list.
     Graph(Box<GraphQuery>),
+    /// A decimal, IP address, timestamp or duration known at compile time.
+    Scalar(crate::value::Scalar),
     ListComp {
         elem: Box<Expr>,
         slot: Slot,

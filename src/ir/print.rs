@@ -22,6 +22,10 @@ enum Prec {
     And,
     Not,
     Compare,
+    /// `+`, `-`.
+    Sum,
+    /// `*`, `/`, `%`.
+    Product,
     Coalesce,
     Atom,
 }
@@ -235,6 +239,13 @@ impl Printer<'_> {
                 self.list(&q.args, out);
                 out.push(close);
             }
+            Expr::Builtin(b, args, _) if b.is_operator() => {
+                let (l, r) = (args.first(), args.get(1));
+                if let (Some(l), Some(r)) = (l, r) {
+                    self.infix(l, b.name(), r, prec(e), out);
+                }
+            }
+            Expr::Scalar(x) => out.push_str(&x.policy_text()),
             Expr::Builtin(b, args, _) => {
                 out.push_str(b.name());
                 out.push('(');
@@ -441,7 +452,9 @@ fn tighter(p: Prec) -> Prec {
         Prec::Or => Prec::And,
         Prec::And => Prec::Not,
         Prec::Not => Prec::Compare,
-        Prec::Compare => Prec::Coalesce,
+        Prec::Compare => Prec::Sum,
+        Prec::Sum => Prec::Product,
+        Prec::Product => Prec::Coalesce,
         Prec::Coalesce | Prec::Atom => Prec::Atom,
     }
 }
@@ -453,6 +466,8 @@ fn prec(e: &Expr) -> Prec {
         Expr::And(..) => Prec::And,
         Expr::Not(..) => Prec::Not,
         Expr::Cmp(..) | Expr::In { .. } | Expr::Like(..) | Expr::Matches(..) => Prec::Compare,
+        Expr::Builtin(Builtin::Add | Builtin::Sub, ..) => Prec::Sum,
+        Expr::Builtin(Builtin::Mul | Builtin::Div | Builtin::Rem, ..) => Prec::Product,
         Expr::Coalesce(..) => Prec::Coalesce,
         _ => Prec::Atom,
     }

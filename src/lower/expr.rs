@@ -144,6 +144,7 @@ impl<'u> Lowerer<'u> {
             ExprKind::Null => (Expr::Const(Value::Null), Ty::Null),
             ExprKind::Bool(b) => (Expr::Const(Value::Bool(*b)), Ty::Bool),
             ExprKind::Int(i) => (Expr::Const(Value::Int(*i)), Ty::Int),
+            ExprKind::Decimal(d) => (Expr::Scalar(crate::value::Scalar::Decimal(*d)), Ty::Decimal),
             ExprKind::Str(s) => (Expr::Const(Value::str(s.as_str())), Ty::Str),
             ExprKind::Template(parts) => {
                 let parts: Box<[ir::TemplatePart]> = parts
@@ -360,6 +361,11 @@ impl<'u> Lowerer<'u> {
                     BinOp::Matches => Expr::Matches(l, r, e.span),
                     BinOp::Like => Expr::Like(l, r, e.span),
                     BinOp::Coalesce => Expr::Coalesce(l, r),
+                    BinOp::Add => Expr::Builtin(Builtin::Add, [*l, *r].into(), e.span),
+                    BinOp::Sub => Expr::Builtin(Builtin::Sub, [*l, *r].into(), e.span),
+                    BinOp::Mul => Expr::Builtin(Builtin::Mul, [*l, *r].into(), e.span),
+                    BinOp::Div => Expr::Builtin(Builtin::Div, [*l, *r].into(), e.span),
+                    BinOp::Rem => Expr::Builtin(Builtin::Rem, [*l, *r].into(), e.span),
                 };
                 (x, ty)
             }
@@ -641,10 +647,16 @@ impl<'u> Lowerer<'u> {
             tys.push(t);
         }
         let ty = self.builtin_type(builtin, &tys, args);
+        if let Some(x) = self.fold_conversion(builtin, &lowered, span) {
+            return (x, ty);
+        }
         (Expr::Builtin(builtin, lowered.into(), span), ty)
     }
 
     pub(super) fn builtin_type(&mut self, b: Builtin, tys: &[Ty], args: &[ast::Expr]) -> Ty {
+        if let Some(t) = self.value_builtin_type(b, tys, args) {
+            return t;
+        }
         let fname = b.name();
         let string_args: &[usize] = match b {
             Builtin::Upper | Builtin::Lower | Builtin::IsUuid | Builtin::Uuid => &[0],
@@ -707,6 +719,7 @@ impl<'u> Lowerer<'u> {
             Builtin::Keys => Ty::list(Ty::Str),
             Builtin::Captures => Ty::Record(None),
             Builtin::SecretLookup => tys.get(1).map(Ty::element).unwrap_or(Ty::Any),
+            _ => Ty::Any,
         }
     }
 }
@@ -718,7 +731,7 @@ impl<'u> Lowerer<'u> {
 /// while a decision runs.
 pub(super) fn reads_slots(e: &Expr) -> bool {
     match e {
-        Expr::Const(_) | Expr::Root(_) | Expr::Let(_) | Expr::Pattern(_) => false,
+        Expr::Const(_) | Expr::Root(_) | Expr::Let(_) | Expr::Pattern(_) | Expr::Scalar(_) => false,
         Expr::Var(_)
         | Expr::Call(..)
         | Expr::Quant { .. }

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use types::Ty;
 
 mod actions;
+mod arith;
 mod blocks;
 mod declare;
 mod expr;

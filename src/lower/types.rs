@@ -34,6 +34,14 @@ pub(crate) enum Ty {
     Record(Option<Rc<RecordTy>>),
     Principal,
     Pattern,
+    /// A fixed-point decimal (`0.75`, `decimal(x)`).
+    Decimal,
+    /// An IP address or range (`ip(x)`).
+    Ip,
+    /// A timestamp (`timestamp(x)`).
+    Time,
+    /// A duration (`duration(x)`).
+    Duration,
 }
 
 /// Types nest no deeper than this; a deeper element or field is `Any`.
@@ -88,6 +96,10 @@ impl fmt::Display for Ty {
             Ty::Record(_) => "a record",
             Ty::Principal => "a principal",
             Ty::Pattern => "a pattern",
+            Ty::Decimal => "a decimal",
+            Ty::Ip => "an IP address",
+            Ty::Time => "a timestamp",
+            Ty::Duration => "a duration",
         })
     }
 }
@@ -160,8 +172,8 @@ impl Ty {
         }
     }
 
-    fn is_numeric(&self) -> bool {
-        matches!(self, Ty::Int | Ty::Number)
+    pub(crate) fn is_numeric(&self) -> bool {
+        matches!(self, Ty::Int | Ty::Number | Ty::Decimal)
     }
 
     fn is_text(&self) -> bool {
@@ -219,7 +231,7 @@ pub(crate) fn same(a: &Ty, b: &Ty) -> bool {
     within(a, b, &mut budget)
 }
 
-fn mismatch(span: Span, message: String, label: String, help: &str) -> Box<Finding> {
+pub(super) fn mismatch(span: Span, message: String, label: String, help: &str) -> Box<Finding> {
     Box::new(
         Finding::new(Code::TypeMismatch, span, message)
             .label(label)
@@ -258,7 +270,11 @@ pub(crate) fn binary(op: BinOp, lhs: &Ty, rhs: &Ty, span: Span) -> Result<Ty, Bo
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
             let ok = matches!((lhs, rhs), (Ty::Any, _) | (_, Ty::Any))
                 || (lhs.is_numeric() && rhs.is_numeric())
-                || (lhs.is_text() && rhs.is_text());
+                || (lhs.is_text() && rhs.is_text())
+                || matches!(
+                    (lhs, rhs),
+                    (Ty::Time, Ty::Time) | (Ty::Duration, Ty::Duration)
+                );
             if ok {
                 Ok(Ty::Bool)
             } else {
@@ -266,12 +282,13 @@ pub(crate) fn binary(op: BinOp, lhs: &Ty, rhs: &Ty, span: Span) -> Result<Ty, Bo
                     span,
                     format!("`{}` cannot order {lhs} and {rhs}", op.as_str()),
                     "these cannot be ordered".into(),
-                    "order numbers with numbers and strings with strings",
+                    "order numbers with numbers, strings with strings, timestamps with timestamps and durations with durations",
                 ))
             }
         }
         BinOp::In | BinOp::NotIn => match rhs {
             Ty::Any | Ty::Null | Ty::List(_) | Ty::Record(_) => Ok(Ty::Bool),
+            Ty::Ip => super::arith::in_range(lhs, span),
             other => Err(mismatch(
                 span,
                 format!(
@@ -303,7 +320,16 @@ pub(crate) fn binary(op: BinOp, lhs: &Ty, rhs: &Ty, span: Span) -> Result<Ty, Bo
                 "not text".into(),
                 "apply the pattern to a string, such as `string(x) matches re\"...\"`",
             )),
-            (_, t @ (Ty::Bool | Ty::Int | Ty::Number)) => Err(mismatch(
+            (
+                _,
+                t @ (Ty::Bool
+                | Ty::Int
+                | Ty::Number
+                | Ty::Decimal
+                | Ty::Ip
+                | Ty::Time
+                | Ty::Duration),
+            ) => Err(mismatch(
                 span,
                 format!(
                     "`matches` needs a principal descriptor or a pattern on its right, found {t}"
@@ -313,6 +339,9 @@ pub(crate) fn binary(op: BinOp, lhs: &Ty, rhs: &Ty, span: Span) -> Result<Ty, Bo
             )),
             _ => Ok(Ty::Bool),
         },
+        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => {
+            super::arith::binary(op, lhs, rhs, span)
+        }
         BinOp::Coalesce => Ok(if matches!(lhs, Ty::Null) {
             rhs.clone()
         } else {

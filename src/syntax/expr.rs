@@ -46,6 +46,11 @@ pub(super) fn pratt_expr(pairs: Pairs<Rule>) -> PResult<Expr> {
                 Rule::op_not_in => BinOp::NotIn,
                 Rule::op_matches => BinOp::Matches,
                 Rule::op_like => BinOp::Like,
+                Rule::op_add => BinOp::Add,
+                Rule::op_sub => BinOp::Sub,
+                Rule::op_mul => BinOp::Mul,
+                Rule::op_div => BinOp::Div,
+                Rule::op_rem => BinOp::Rem,
                 _ => return Err(internal(span_of(&op), "operator")),
             };
             let span = lhs.span.to(rhs.span);
@@ -222,6 +227,16 @@ pub(super) fn primary(pair: Pair<Rule>) -> PResult<Expr> {
                     Finding::new(Code::InvalidLiteral, span, "integer literal out of range")
                         .label("does not fit in 64 bits")
                         .help("integers range from -9223372036854775808 to 9223372036854775807"),
+                ))
+            }
+        },
+        Rule::decimal_lit => match crate::value::scalar::parse_decimal(pair.as_str()) {
+            Ok(d) => ExprKind::Decimal(d),
+            Err(why) => {
+                return Err(Box::new(
+                    Finding::new(Code::InvalidLiteral, span, "decimal literal cannot be represented")
+                        .label(why)
+                        .help("decimals hold four fractional digits, from -922337203685477.5808 to 922337203685477.5807"),
                 ))
             }
         },

@@ -1,8 +1,8 @@
 //! Syntax errors that say what to do. pest reports where it stopped and
 //! what it could have read there; this looks at the text around that place
 //! for the mistakes people make most — a keyword misspelt, an operator or
-//! quote from another language, arithmetic or a fraction the language does
-//! not have, `with` before `when`, a label without its space, a bracket
+//! quote from another language, an operator without its operands, a number
+//! with two points, `with` before `when`, a label without its space, a bracket
 //! never closed — and rewrites the finding to name the fix.
 //!
 //! Invariant: a hint only changes the message, the labels, the help and,
@@ -80,7 +80,8 @@ fn label_without_space(rest: &str, at: usize) -> Option<Finding> {
     )
 }
 
-/// Operators and quotes of other languages, arithmetic, fractions.
+/// Operators and quotes of other languages, operators without operands,
+/// numbers with two points.
 fn foreign_operator(rest: &str, before: &str, at: usize) -> Option<Finding> {
     let two = rest.get(..2).unwrap_or(rest);
     let one = rest.get(..1).unwrap_or("");
@@ -138,7 +139,7 @@ fn foreign_operator(rest: &str, before: &str, at: usize) -> Option<Finding> {
             )),
         );
     }
-    // `0.5`: the parser read `0`, then `.` as a field, and stopped at `5`.
+    // `1.2.5`: the parser read `1.2`, then `.` as a field, and stopped at `5`.
     let digits_before = before
         .strip_suffix('.')
         .map(|b| b.len() - b.trim_end_matches(|c: char| c.is_ascii_digit()).len())
@@ -147,20 +148,38 @@ fn foreign_operator(rest: &str, before: &str, at: usize) -> Option<Finding> {
         let start = at - digits_before - 1;
         let end = at + rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
         return Some(
-            syntax(Span::new(start, end), "a policy cannot write a fractional number")
-                .label("fractional number")
+            syntax(Span::new(start, end), "a number has one decimal point at most")
+                .label("a second decimal point")
                 .help(format!(
-                    "numbers written in a policy are integers; fractions come only from the request or data, so keep the threshold there (`resource.score > data.min_score`) or compare a scaled integer (see {})",
-                    docs_url("language#12-values")
+                    "decimals are written `0.75`, with at most four digits after the point; an IP address is text converted with `ip(\"10.0.0.1\")` (see {})",
+                    docs_url("language#23-numbers-ip-addresses-strings-lists-and-time")
+                )),
+        );
+    }
+    let trimmed = before.trim_end();
+    let last = trimmed.get(trimmed.len().saturating_sub(1)..).unwrap_or("");
+    let op_at = trimmed.len().saturating_sub(1);
+    // `a + ` with a space before the operator: not a glob (`wms.*`,
+    // `actions: *`) nor a comment.
+    let spaced = trimmed
+        .get(..op_at)
+        .is_some_and(|b| b.ends_with([' ', '\t']) && !b.trim_end().ends_with([':', ',']));
+    if matches!(last, "+" | "-" | "*" | "/" | "%") && spaced && !trimmed.ends_with("//") {
+        return Some(
+            syntax(Span::new(op_at, op_at + 1), format!("`{last}` needs a value on its right"))
+                .label("nothing to combine with")
+                .also(Span::new(at, at + one.len().max(1)), "a value is expected here")
+                .help(format!(
+                    "an arithmetic operator goes between two values, as in `resource.count + 1 > 3` (see {operators})"
                 )),
         );
     }
     if matches!(one, "+" | "-" | "*" | "/" | "%") && !rest.starts_with("//") {
         return Some(
-            syntax(Span::new(at, at + 1), "Portcullis has no arithmetic")
-                .label(format!("`{one}` is not an operator"))
+            syntax(Span::new(at, at + 1), format!("`{one}` stands where a value is expected"))
+                .label("a value is expected here")
                 .help(format!(
-                    "conditions compare values as they are: compute sums, differences and ratios in the application and pass them in the request or data, or compare without them (`resource.count > 2` rather than `resource.count + 1 > 3`) (see {operators})"
+                    "an arithmetic operator goes between two values, as in `resource.count + 1 > 3`; a negative number is written `-1` (see {operators})"
                 )),
         );
     }

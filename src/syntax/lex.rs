@@ -94,11 +94,11 @@ pub(crate) fn lex<'t>(text: &'t str, principals: &HashSet<usize>) -> Result<Vec<
                 Kind::Literal
             }
             b'-' if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
-                i = end_of_word(bytes, i + 1);
+                i = end_of_fraction(bytes, i + 1, end_of_word(bytes, i + 1));
                 Kind::Word
             }
             c if c.is_ascii_alphanumeric() || c == b'_' => {
-                i = end_of_word(bytes, i);
+                i = end_of_fraction(bytes, i, end_of_word(bytes, i));
                 // `user:14`, `role:"Trust Admin"`, `account:{x}`.
                 if principals.contains(&start) {
                     i = end_of_principal_value(text, i + 1);
@@ -157,7 +157,7 @@ pub(crate) fn lex<'t>(text: &'t str, principals: &HashSet<usize>) -> Result<Vec<
                 i += 2;
                 Kind::Op
             }
-            b'=' | b'<' | b'>' | b'|' | b'*' => {
+            b'=' | b'<' | b'>' | b'|' | b'*' | b'+' | b'-' | b'/' | b'%' => {
                 i += 1;
                 Kind::Op
             }
@@ -178,6 +178,23 @@ pub(crate) fn lex<'t>(text: &'t str, principals: &HashSet<usize>) -> Result<Vec<
         breaks = 0;
     }
     Ok(tokens)
+}
+
+/// A decimal literal (`0.75`) is one word: digits from `start` to `end`,
+/// then a point and more digits.
+fn end_of_fraction(bytes: &[u8], start: usize, end: usize) -> usize {
+    let digits = bytes
+        .get(start..end)
+        .is_some_and(|w| !w.is_empty() && w.iter().all(u8::is_ascii_digit));
+    if digits && bytes.get(end) == Some(&b'.') && bytes.get(end + 1).is_some_and(u8::is_ascii_digit)
+    {
+        let mut i = end + 1;
+        while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        return i;
+    }
+    end
 }
 
 fn end_of_word(bytes: &[u8], mut i: usize) -> usize {

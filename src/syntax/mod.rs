@@ -38,6 +38,10 @@ fn pratt() -> &'static PrattParser<Rule> {
                 | Op::infix(Rule::op_not_in, Assoc::Left)
                 | Op::infix(Rule::op_matches, Assoc::Left)
                 | Op::infix(Rule::op_like, Assoc::Left))
+            .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+            .op(Op::infix(Rule::op_mul, Assoc::Left)
+                | Op::infix(Rule::op_div, Assoc::Left)
+                | Op::infix(Rule::op_rem, Assoc::Left))
             .op(Op::infix(Rule::op_coalesce, Assoc::Left))
     })
 }

@@ -163,7 +163,9 @@ pub(crate) fn encode(v: &Val, out: &mut Vec<u8>) -> Result<(), GraphError> {
             }
         }
         Val::Null => return Err(GraphError("a graph node cannot be null".into())),
-        Val::Principal(_) | Val::Tuple(_) | Val::Pattern(_) => {
+        // Decimals, addresses and times compare across types (`1.0 == 1`),
+        // which no byte identity keeps: refused, never guessed.
+        Val::Principal(_) | Val::Tuple(_) | Val::Pattern(_) | Val::Scalar(_) => {
             return Err(GraphError(format!(
                 "a graph node is a string, number, boolean, list or record, not {}",
                 v.type_name()

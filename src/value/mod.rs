@@ -12,9 +12,11 @@ use std::rc::Rc;
 
 mod glob;
 pub(crate) mod graph;
+pub(crate) mod scalar;
 mod val;
 
 pub(crate) use glob::glob_match;
+pub(crate) use scalar::Scalar;
 pub(crate) use val::*;
 
 /// An owned value: what requests, data and policy constants hold.

@@ -31,6 +31,8 @@ pub(crate) enum Val<'a> {
     Tuple(Rc<[Val<'a>]>),
     /// A compiled pattern, by index.
     Pattern(u32),
+    /// A decimal, IP address, timestamp or duration (`scalar.rs`).
+    Scalar(Scalar),
 }
 
 impl<'a> From<&'a Value> for Val<'a> {
@@ -183,6 +185,7 @@ impl<'a> Val<'a> {
             Val::Principal(_) => "a principal",
             Val::Tuple(_) => "a principal tuple",
             Val::Pattern(_) => "a pattern",
+            Val::Scalar(x) => x.type_name(),
         }
     }
 
@@ -230,6 +233,7 @@ impl<'a> Val<'a> {
                 Value::Str(format!("{kind}:{}", Display(&p.value, kind_names)).into())
             }
             Val::Pattern(_) => Value::Str("<pattern>".into()),
+            Val::Scalar(x) => Value::Str(x.to_string().into()),
         }
     }
 }
@@ -252,6 +256,7 @@ impl fmt::Display for Display<'_, '_, '_> {
                 write!(f, "{kind}:{}", Display(&p.value, self.1))
             }
             Val::Pattern(_) => f.write_str("<pattern>"),
+            Val::Scalar(x) => write!(f, "{x}"),
             other => {
                 let json = other.to_value(self.1).to_json();
                 write!(f, "{json}")
@@ -285,6 +290,7 @@ pub(crate) fn val_eq(a: &Val, b: &Val) -> bool {
             int_float_cmp(*x, *y) == Some(Ordering::Equal)
         }
         (Val::Pattern(x), Val::Pattern(y)) => x == y,
+        (Val::Scalar(_), _) | (_, Val::Scalar(_)) => scalar_eq(a, b),
         (Val::Principal(x), Val::Principal(y)) => x.kind == y.kind && val_eq(&x.value, &y.value),
         (Val::Tuple(_), _) | (_, Val::Tuple(_)) => match (a, b) {
             (Val::Tuple(x), Val::Tuple(y)) => {
@@ -358,9 +364,39 @@ pub(crate) fn val_cmp(a: &Val, b: &Val) -> Option<Ordering> {
         (Val::Int(x), Val::Float(y)) => int_float_cmp(*x, *y),
         (Val::Float(x), Val::Int(y)) => int_float_cmp(*y, *x).map(Ordering::reverse),
         (Val::Float(x), Val::Float(y)) => x.partial_cmp(y),
+        (Val::Scalar(_), _) | (_, Val::Scalar(_)) => scalar_order(a, b),
         _ => match (a.as_str(), b.as_str()) {
             (Some(x), Some(y)) => Some(x.cmp(y)),
             _ => None,
         },
+    }
+}
+
+/// `==` where one side is a scalar: a decimal equals an integer or a
+/// double of the same value; other scalars equal only their own kind.
+fn scalar_eq(a: &Val, b: &Val) -> bool {
+    match (a, b) {
+        (Val::Scalar(x), Val::Scalar(y)) => match (x, y) {
+            (Scalar::Ip(p), Scalar::Ip(q)) => p == q,
+            _ => scalar::scalar_cmp(*x, *y) == Some(Ordering::Equal),
+        },
+        _ => scalar_order(a, b) == Some(Ordering::Equal),
+    }
+}
+
+/// Ordering where one side is a scalar: decimals with integers and
+/// doubles exactly; timestamps and durations with their own kind.
+fn scalar_order(a: &Val, b: &Val) -> Option<Ordering> {
+    match (a, b) {
+        (Val::Scalar(x), Val::Scalar(y)) => scalar::scalar_cmp(*x, *y),
+        (Val::Scalar(Scalar::Decimal(d)), Val::Int(i)) => Some(scalar::decimal_int_cmp(*d, *i)),
+        (Val::Int(i), Val::Scalar(Scalar::Decimal(d))) => {
+            Some(scalar::decimal_int_cmp(*d, *i).reverse())
+        }
+        (Val::Scalar(Scalar::Decimal(d)), Val::Float(f)) => scalar::decimal_float_cmp(*d, *f),
+        (Val::Float(f), Val::Scalar(Scalar::Decimal(d))) => {
+            scalar::decimal_float_cmp(*d, *f).map(Ordering::reverse)
+        }
+        _ => None,
     }
 }

@@ -74,7 +74,7 @@ pub(super) fn secret_expr(sec: &Secrets<'_>, e: &Expr, depth: usize, slots: &[u3
     let name_of =
         |names: &[ir::Name], i: u32| names.get(i as usize).is_some_and(|n| credential_name(n));
     match e {
-        Expr::Const(_) | Expr::Root(_) | Expr::Pattern(_) => false,
+        Expr::Const(_) | Expr::Root(_) | Expr::Pattern(_) | Expr::Scalar(_) => false,
         Expr::Var(slot) => slots.contains(slot) || name_of(&p.names.slots, *slot),
         Expr::Let(id) => name_of(&p.names.lets, *id) || sec.let_holds_secret(*id),
         Expr::Field(b, name, _) => credential_name(name) || secret_expr(p, b, d),
@@ -155,6 +155,9 @@ fn shown_into(p: &Program, v: &Val, depth: usize, out: &mut String) {
         }
         Val::Float(x) => {
             let _ = write!(out, "{x}");
+        }
+        Val::Scalar(x) => {
+            let _ = write!(out, "{}", x.policy_text());
         }
         Val::Str(_) | Val::OwnedStr(_) => {
             let s = v.as_str().unwrap_or("");

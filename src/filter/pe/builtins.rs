@@ -23,6 +23,16 @@ impl<'a> Pe<'a> {
                 None => Term::Error,
             }));
         }
+        if VALUE_BUILTINS.contains(&b) {
+            return self.refuse(if b.is_operator() {
+                format!(
+                    "arithmetic (`{}`) on a value read from the resource",
+                    b.name()
+                )
+            } else {
+                format!("`{}` of a value read from the resource", b.name())
+            });
+        }
         let a = args.first().cloned().unwrap_or(Term::Val(Val::Null));
         let second = args.get(1).cloned();
         match (b, a) {
@@ -304,3 +314,27 @@ impl<'a> Pe<'a> {
 
     // ------------------------------------------------------------ principals
 }
+
+/// Built-ins of `eval/scalars.rs`: applied to known values only.
+const VALUE_BUILTINS: &[Builtin] = &[
+    Builtin::Add,
+    Builtin::Sub,
+    Builtin::Mul,
+    Builtin::Div,
+    Builtin::Rem,
+    Builtin::Decimal,
+    Builtin::Ip,
+    Builtin::Timestamp,
+    Builtin::Duration,
+    Builtin::InRange,
+    Builtin::IsIpv4,
+    Builtin::IsIpv6,
+    Builtin::IsLoopback,
+    Builtin::IsMulticast,
+    Builtin::Split,
+    Builtin::Join,
+    Builtin::Union,
+    Builtin::Intersection,
+    Builtin::ContainsAny,
+    Builtin::ContainsAll,
+];

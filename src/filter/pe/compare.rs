@@ -40,6 +40,13 @@ impl<'a> Pe<'a> {
         let (kind, value) = match c {
             Val::Int(_) | Val::Float(_) => (Types::NUMERIC, c.to_value(&self.program.kind_names)),
             Val::Str(_) | Val::OwnedStr(_) => (Types::STRING, c.to_value(&self.program.kind_names)),
+            Val::Scalar(x) => {
+                return self.refuse(format!(
+                    "an ordering of `{}` and {}",
+                    p.dotted(),
+                    x.type_name()
+                ))
+            }
             _ => return Ok(one(Term::Error)),
         };
         let atom = Condition::atom(Atom::Order {
@@ -211,6 +218,14 @@ impl<'a> Pe<'a> {
                 }
                 Condition::False
             }
+            // A JSON number may equal a decimal: no condition says which.
+            Val::Scalar(x) => {
+                return self.refuse(format!(
+                    "a comparison of `{}` with {}",
+                    p.dotted(),
+                    x.type_name()
+                ))
+            }
             // A JSON value never equals a principal, tuple or pattern.
             _ => Condition::False,
         };
@@ -303,6 +318,13 @@ impl<'a> Pe<'a> {
                         | Val::Float(_)
                         | Val::Str(_)
                         | Val::OwnedStr(_) => scalars.push(v.to_value(&self.program.kind_names)),
+                        Val::Scalar(x) => {
+                            return self.refuse(format!(
+                                "membership of `{}` in a list holding {}",
+                                p.dotted(),
+                                x.type_name()
+                            ));
+                        }
                         Val::List(_) | Val::OwnedList(_) | Val::Record(_) | Val::OwnedRecord(_)
                             if self.facts.types_of(&p).meets(Types::LIST.or(Types::RECORD)) =>
                         {

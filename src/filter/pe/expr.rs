@@ -69,6 +69,9 @@ impl<'a> Pe<'a> {
                 let op = *op;
                 let pair: [&'a Expr; 2] = [l, r];
                 self.with_args(&pair, &mut |pe, v| {
+                    if let Some(refused) = pe.refuse_scalars(v) {
+                        return refused;
+                    }
                     let (a, b) = pair_of(v);
                     pe.compare(op, a, b)
                 })
@@ -79,6 +82,9 @@ impl<'a> Pe<'a> {
                 let negate = *negate;
                 let pair: [&'a Expr; 2] = [item, set];
                 let s = self.with_args(&pair, &mut |pe, v| {
+                    if let Some(refused) = pe.refuse_scalars(v) {
+                        return refused;
+                    }
                     let (x, set) = pair_of(v);
                     pe.contains(set, x)
                 })?;
@@ -175,12 +181,23 @@ impl<'a> Pe<'a> {
                 self.bind(s, false, &mut |_, t| Ok(one(principal_term(kind, t))))
             }
             Expr::Pattern(id) => Ok(one(Term::Val(Val::Pattern(*id)))),
+            Expr::Scalar(x) => Ok(one(Term::Val(Val::Scalar(*x)))),
             Expr::ListComp { .. } | Expr::RecordComp { .. } => {
                 self.refuse("a comprehension whose elements depend on the resource")
             }
             // A graph query on the resource would need the graph in SQL.
             Expr::Graph(_) => self.refuse("a graph query that depends on the resource"),
         }
+    }
+
+    /// A decimal, IP address, timestamp or duration met with a value read
+    /// from the resource: no database condition says these exactly.
+    pub(super) fn refuse_scalars(&mut self, terms: &[Term<'a>]) -> Option<Res<Sym<'a>>> {
+        let scalar = terms.iter().any(|t| matches!(t, Term::Val(Val::Scalar(_))));
+        let unknown = terms.iter().any(|t| !matches!(t, Term::Val(_)));
+        (scalar && unknown).then(|| {
+            self.refuse("a decimal, IP address, timestamp or duration compared with the resource")
+        })
     }
 
     /// Evaluates expressions left to right and runs `f` on each

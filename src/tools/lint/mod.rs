@@ -34,6 +34,7 @@ mod request_shape;
 mod secrets;
 mod unauthenticated;
 mod unused;
+mod values;
 
 use actions::*;
 pub use err::LintError;
@@ -581,6 +582,7 @@ impl<'a> Linter<'a> {
             ExprKind::Binary(op, left, right) => {
                 self.comparison(*op, left, right, e.span);
                 self.action_pattern(*op, left, right);
+                self.value_text(*op, left, right);
             }
             ExprKind::If(cond, _, _) => {
                 let folded = self.resolution.condition(&self.site(cond.span));
