@@ -107,6 +107,10 @@ codes! {
     ReservedName = "PCL219", "reserved-name", Error;
     /// A declared action holding `*`: `actions: read, admin.*`.
     GlobInDeclaration = "PCL220", "glob-in-declaration", Error;
+    /// `matches` between text and a string: a string on the right of
+    /// `matches` is a principal descriptor, so text never matches it. A
+    /// pattern held as data is declared `regex`: `resource.path matches data.re`.
+    TextMatchesDescriptor = "PCL231", "text-matches-descriptor", Error;
     /// An `override policy` that no lower layer defines.
     OverrideNothing = "PCL300", "override-nothing", Warning;
     /// A declared action that no statement covers and that is not open or public.
@@ -147,6 +151,9 @@ codes! {
     /// A descriptor written as text in the policy that names no declared
     /// kind: `let admins = ["usr:14"]` with `principal matches admins`.
     UnknownKindInDescriptor = "PCL316", "unknown-kind-in-descriptor", Warning;
+    /// A record shape field named like a type, unquoted: `{ string: T }`
+    /// declares a field called `string`, not a map (`{ [string]: T }`).
+    TypeNameAsField = "PCL323", "type-name-as-field", Warning;
     /// The request is not valid JSON.
     InvalidJson = "PCL400", "invalid-json", Error;
     /// A request field is missing or has the wrong type.
@@ -162,6 +169,12 @@ codes! {
     /// A field or item read where the value does not have it: `resource.acl`
     /// on a resource without `acl`, outside `??` and `has`.
     AbsentField = "PCL504", "absent-field", Error;
+    /// Data whose shape declares a `regex` field holding text that does
+    /// not compile as a pattern (or compiles too large): `{"re": "(a"}`.
+    InvalidDataPattern = "PCL513", "invalid-data-pattern", Error;
+    /// Pattern text a decision met (from the request, or data not
+    /// declared `regex`) that does not compile or is too large.
+    InvalidRuntimePattern = "PCL514", "invalid-runtime-pattern", Error;
     /// `portcullis filter`: a construct no database condition can express
     /// exactly over the resource: `secret_eq(resource.key, ...)`.
     FilterUnsupported = "PCL600", "filter-unsupported", Error;

@@ -120,7 +120,7 @@ impl PolicySet {
     #[inline]
     pub fn decide(&self, request: &Request, data: &Data) -> Decision {
         let checked = data.checked_for == Some(self.id);
-        eval::decide(&self.program, request, &data.root, checked, &self.limits)
+        eval::decide_loaded(&self.program, request, data, checked, &self.limits)
     }
 
     /// Decides a request as [`PolicySet::decide`] does and says why: for
@@ -131,7 +131,7 @@ impl PolicySet {
     /// cost included.
     pub fn explain<'a>(&'a self, request: &'a Request, data: &'a Data) -> Explanation<'a> {
         let checked = data.checked_for == Some(self.id);
-        eval::explain(&self.program, request, &data.root, checked, &self.limits)
+        eval::explain(&self.program, request, data, checked, &self.limits)
     }
 
     /// Every statement a decision can run, with its condition not yet
@@ -151,6 +151,11 @@ impl PolicySet {
     /// against this set's `data` shape, as [`PolicySet::load_data`] does.
     pub fn check_data(&self, mut data: Data) -> Result<Data, RequestError> {
         eval::validate_data(&self.program, &data.root, &mut 0)?;
+        data.patterns = Arc::new(eval::compile_data_patterns(
+            &self.program,
+            &data.root,
+            &self.limits,
+        )?);
         data.checked_for = Some(self.id);
         Ok(data)
     }

@@ -256,6 +256,9 @@ pub struct Data {
     pub(crate) root: Value,
     /// The policy set whose data shape this data was validated against.
     pub(crate) checked_for: Option<u64>,
+    /// The patterns the data shape says it holds (`regex`), compiled when
+    /// it was loaded; shared by clones, found by their text.
+    pub(crate) patterns: std::sync::Arc<crate::value::PatternCache>,
 }
 
 impl PartialEq for Data {
@@ -270,6 +273,7 @@ impl Data {
         Data {
             root: Value::Record(Record::new()),
             checked_for: None,
+            patterns: Default::default(),
         }
     }
 
@@ -291,6 +295,7 @@ impl Data {
                 Ok(Data {
                     root,
                     checked_for: None,
+                    patterns: Default::default(),
                 })
             }
             serde_json::Value::Null => Ok(Data::empty()),
@@ -310,6 +315,7 @@ impl Data {
                 Ok(Data {
                     root,
                     checked_for: None,
+                    patterns: Default::default(),
                 })
             }
             Value::Null => Ok(Data::empty()),
@@ -334,6 +340,7 @@ impl Data {
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Data {
         // Changed data must be validated again.
         self.checked_for = None;
+        self.patterns = Default::default();
         let mut value = value.into();
         value.index_lists();
         match &mut self.root {

@@ -34,6 +34,7 @@ mod builtins;
 mod err;
 mod explain;
 mod expr;
+mod patterns;
 mod principals;
 mod secrets;
 mod shapes;
@@ -49,6 +50,7 @@ pub use explain::{
 };
 pub(crate) use expr::index;
 use expr::*;
+pub(crate) use patterns::compile_data_patterns;
 pub(crate) use principals::kind_eq;
 pub(crate) use secrets::credential_name;
 #[cfg(feature = "test-instrumentation")]
@@ -193,6 +195,22 @@ pub(crate) fn decide(
     limits: &Limits,
 ) -> Decision {
     decide_with(program, request, data, data_checked, limits, true)
+}
+
+/// Decides with data loaded for the set: its patterns were compiled then.
+pub(crate) fn decide_loaded(
+    program: &Program,
+    request: &Request,
+    data: &crate::request::Data,
+    data_checked: bool,
+    limits: &Limits,
+) -> Decision {
+    let mut ev = Evaluator::new(program, request, &data.root, limits);
+    ev.data_checked = data_checked;
+    ev.patterns = &data.patterns;
+    let mut d = run(&mut ev, program, request);
+    d.cost = ev.meter.spent();
+    d
 }
 
 /// Decides one request, entering blocks through their index or not: both
@@ -354,6 +372,12 @@ struct Evaluator<'a> {
     /// because dropping even a `None` here is a call on every plain
     /// decision: `explain` moves the trace out before the evaluator goes.
     trace: std::mem::ManuallyDrop<Option<Box<explain::Trace<'a>>>>,
+    /// Patterns the data held, compiled when it was loaded (`patterns.rs`).
+    patterns: &'a crate::value::PatternCache,
+    /// Pattern text this decision compiled itself, kept for its rest.
+    compiled: Vec<(Box<str>, regex::Regex)>,
+    /// `Limits::max_regex_size`, for the patterns it compiles.
+    max_regex_size: usize,
 }
 
 type BlockResult = Result<Option<Decision>, (Box<EvalError>, Vec<u32>)>;
@@ -378,6 +402,9 @@ impl<'a> Evaluator<'a> {
             use_index: true,
             absent_at: None,
             trace: std::mem::ManuallyDrop::new(None),
+            patterns: crate::value::PatternCache::empty(),
+            compiled: Vec::new(),
+            max_regex_size: limits.max_regex_size,
         }
     }
 

@@ -204,6 +204,9 @@ pub(crate) enum Builtin {
     SecretEq,
     SecretLookup,
     TypeOf,
+    RegexMatch,
+    PathMatch,
+    PathParams,
 }
 
 impl Builtin {
@@ -233,6 +236,9 @@ impl Builtin {
         ("secret_eq", Builtin::SecretEq, 2),
         ("secret_lookup", Builtin::SecretLookup, 3),
         ("type_of", Builtin::TypeOf, 1),
+        ("regex_match", Builtin::RegexMatch, 2),
+        ("path_match", Builtin::PathMatch, 2),
+        ("path_params", Builtin::PathParams, 2),
     ];
 
     pub fn lookup(name: &str) -> Option<(Builtin, usize)> {
@@ -338,6 +344,8 @@ pub(crate) enum ShapeBase {
     Number,
     String,
     Uuid,
+    /// A string that compiles as a pattern.
+    Regex,
     /// `string | int`: any one of these.
     OneOf(Vec<Shape>),
     List(Box<Shape>),

@@ -303,6 +303,8 @@ impl<'u> Lowerer<'u> {
                         }
                     }
                     (Ty::List(inner), _) => (**inner).clone(),
+                    // A map's value, whatever key is computed.
+                    (Ty::Record(Some(r)), _) => r.rest().cloned().unwrap_or(Ty::Any),
                     _ => Ty::Any,
                 };
                 (Expr::Index(Box::new(b), Box::new(k), e.span), ty)
@@ -350,6 +352,11 @@ impl<'u> Lowerer<'u> {
                         negate: true,
                         span: e.span,
                     },
+                    // Pattern text from data or the request (a `regex`
+                    // field): matched as a pattern, never as a descriptor.
+                    BinOp::Matches if rt == Ty::Pattern && !matches!(*r, Expr::Pattern(_)) => {
+                        Expr::Builtin(Builtin::RegexMatch, Box::new([*l, *r]), e.span)
+                    }
                     BinOp::Matches => Expr::Matches(l, r, e.span),
                     BinOp::Like => Expr::Like(l, r, e.span),
                     BinOp::Coalesce => Expr::Coalesce(l, r),
@@ -645,7 +652,8 @@ impl<'u> Lowerer<'u> {
             | Builtin::AfterLast
             | Builtin::BeforeFirst
             | Builtin::AfterFirst => &[0, 1],
-            Builtin::Captures | Builtin::SecretEq => &[0],
+            Builtin::Captures | Builtin::SecretEq | Builtin::RegexMatch => &[0],
+            Builtin::PathMatch | Builtin::PathParams => &[0, 1],
             Builtin::SecretLookup => &[0, 2],
             _ => &[],
         };
@@ -653,6 +661,21 @@ impl<'u> Lowerer<'u> {
             if let (Some(t), Some(a)) = (tys.get(i), args.get(i)) {
                 if let Err(f) = types::string_arg(t, a.span, fname) {
                     self.report(f);
+                }
+            }
+        }
+        if b == Builtin::RegexMatch {
+            if let (Some(t), Some(a)) = (tys.get(1), args.get(1)) {
+                if !matches!(t, Ty::Pattern | Ty::Str | Ty::Any | Ty::Null) {
+                    self.report(
+                        Finding::new(
+                            Code::TypeMismatch,
+                            a.span,
+                            format!("`regex_match` needs a pattern or its text, found {t}"),
+                        )
+                        .label("not a pattern")
+                        .help("pass pattern text (a string) or a pattern `re\"...\"`"),
+                    );
                 }
             }
         }
@@ -690,7 +713,10 @@ impl<'u> Lowerer<'u> {
             | Builtin::Empty
             | Builtin::IsUuid
             | Builtin::Has
-            | Builtin::SecretEq => Ty::Bool,
+            | Builtin::SecretEq
+            | Builtin::RegexMatch
+            | Builtin::PathMatch => Ty::Bool,
+            Builtin::PathParams => Ty::Any,
             Builtin::Distinct => tys.first().cloned().unwrap_or(Ty::Any),
             Builtin::Keys => Ty::list(Ty::Str),
             Builtin::Captures => Ty::Record(None),

@@ -11,9 +11,11 @@ use std::fmt;
 use std::rc::Rc;
 
 mod glob;
+mod patterns;
 mod val;
 
 pub(crate) use glob::glob_match;
+pub(crate) use patterns::{compile as compile_pattern, path_match, PatternCache};
 pub(crate) use val::*;
 
 /// An owned value: what requests, data and policy constants hold.

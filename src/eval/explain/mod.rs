@@ -105,12 +105,13 @@ pub(crate) fn outline(program: &Program) -> Vec<StatementExplanation> {
 pub(crate) fn explain<'a>(
     program: &'a Program,
     request: &'a Request,
-    data: &'a Value,
+    data: &'a crate::request::Data,
     data_checked: bool,
     limits: &Limits,
 ) -> Explanation<'a> {
-    let mut ev = Evaluator::new(program, request, data, limits);
+    let mut ev = Evaluator::new(program, request, &data.root, limits);
     ev.data_checked = data_checked;
+    ev.patterns = &data.patterns;
     *ev.trace = Some(Box::default());
     let mut decision = run(&mut ev, program, request);
     decision.cost = ev.meter.spent();
