@@ -169,12 +169,11 @@ codes! {
     /// A field or item read where the value does not have it: `resource.acl`
     /// on a resource without `acl`, outside `??` and `has`.
     AbsentField = "PCL504", "absent-field", Error;
-    /// Data whose shape declares a `regex` field holding text that does
-    /// not compile as a pattern (or compiles too large): `{"re": "(a"}`.
-    InvalidDataPattern = "PCL513", "invalid-data-pattern", Error;
-    /// Pattern text a decision met (from the request, or data not
-    /// declared `regex`) that does not compile or is too large.
-    InvalidRuntimePattern = "PCL514", "invalid-runtime-pattern", Error;
+    /// Pattern text from data or the request that does not compile as a
+    /// pattern, or compiles too large: `{"re": "(a"}` for `re: regex`. Data
+    /// loaded for the set is refused when it is loaded; met during a
+    /// decision, it denies.
+    InvalidPatternText = "PCL513", "invalid-pattern-text", Error;
     /// `portcullis filter`: a construct no database condition can express
     /// exactly over the resource: `secret_eq(resource.key, ...)`.
     FilterUnsupported = "PCL600", "filter-unsupported", Error;

@@ -44,7 +44,7 @@ fn collect(
     match (&shape.base, v) {
         (ir::ShapeBase::Regex, Value::Str(s)) => {
             cache.insert(s, limit).map_err(|detail| RequestError {
-                code: Code::InvalidDataPattern,
+                code: Code::InvalidPatternText,
                 field: path.clone(),
                 message: format!("not a pattern: {detail}"),
             })?;
@@ -129,7 +129,7 @@ impl<'a> Evaluator<'a> {
                 )?;
                 let re = compile_pattern(p, self.max_regex_size).map_err(|detail| {
                     error(
-                        Code::InvalidRuntimePattern,
+                        Code::InvalidPatternText,
                         span,
                         format!("`{}` is not a pattern: {detail}", Shown(p)),
                     )

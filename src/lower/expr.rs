@@ -330,6 +330,20 @@ impl<'u> Lowerer<'u> {
                         Ty::Any
                     }
                 };
+                if *op == BinOp::Matches
+                    && rt == Ty::Pattern
+                    && matches!(l, Expr::Root(ir::Root::Principal))
+                {
+                    self.report(
+                        Finding::new(
+                            Code::TextMatchesDescriptor,
+                            e.span,
+                            "a pattern where a principal descriptor is expected: a pattern matches text, not the caller",
+                        )
+                        .label("the caller matched against a pattern")
+                        .help("match a field of the caller, such as `principal.name matches data.re`, or hold descriptors (`role:admin`) as strings, not `regex`"),
+                    );
+                }
                 let (l, r) = (Box::new(l), Box::new(r));
                 let x = match op {
                     BinOp::Or => Expr::Or(l, r, e.span),
