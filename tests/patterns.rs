@@ -266,3 +266,25 @@ policy urns for "urn:example:*", plain {
         vec![Code::GlobInDeclaration]
     );
 }
+
+#[test]
+fn the_filter_refuses_patterns_over_the_resource() {
+    let set = routes();
+    let data = set.load_data(&rows()).unwrap();
+    // The resource unknown: `path_match` over it cannot be a column
+    // condition, so the filter refuses rather than widen.
+    let r = Request::from_json(&json!({"principal": {"name": "alice"}, "action": "GET"})).unwrap();
+    let e = set.filter(&r, &data).unwrap_err();
+    assert_eq!(e.code, Code::FilterUnsupported, "{}", e.message);
+    let text = r#"
+actions: read
+request { resource: { name: string } }
+data { re: regex }
+policy p for read { allow when resource.name matches data.re }
+"#;
+    let set = PolicySet::from_source(text).unwrap();
+    let data = set.load_data(&json!({"re": "a.*"})).unwrap();
+    let r = Request::from_json(&json!({"action": "read"})).unwrap();
+    let e = set.filter(&r, &data).unwrap_err();
+    assert_eq!(e.code, Code::FilterUnsupported, "{}", e.message);
+}

@@ -15,6 +15,9 @@ const TOKENS: &[&str] = &[
     "re\"[a-z]+\" ", "upper(", "len(", "secret_eq(", "captures(", "principals { user == .id } ",
     "request { principal: { id: int }? } ", "authenticate { ", "open actions: b\n", "\n",
     "override policy p ", "claims access: { k: 1 } ",
+    "actions: \"GET /a\", \"urn:x:*\"\n", "policy g for \"GET /a\" ",
+    "data { m: { [string]: { re: regex } } } ", "data.m[principal.id].re ", "regex_match(",
+    "path_match(", "path_params(", "\"/u/:id/*\" ", "resource.path ",
 ];
 
 fuzz_target!(|bytes: &[u8]| {
@@ -24,7 +27,7 @@ fuzz_target!(|bytes: &[u8]| {
         .collect();
     if let Ok(set) = portcullis::PolicySet::from_source(&text) {
         let request = serde_json::json!({
-            "action": "a", "principal": {"id": 1}, "resource": {"owner": "o"},
+            "action": "a", "principal": {"id": 1}, "resource": {"owner": "o", "path": "/u/1/x"},
             "context": {"headers": {"k": "v"}}
         });
         let request = portcullis::Request::from_json(&request).expect("a valid request");
