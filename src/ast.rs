@@ -278,6 +278,8 @@ pub enum ShapeBase {
     String,
     /// `uuid`: a string in canonical hyphenated form.
     Uuid,
+    /// `regex`: a string holding a pattern, matched with `matches`.
+    Regex,
     /// `string | int`: any one of these.
     OneOf(Vec<ShapeType>),
     /// `[T]`.

@@ -112,6 +112,10 @@ codes! {
     /// A decimal, IP address, timestamp or duration written in the policy
     /// that is not one: `ip("10.0.0.300")`.
     InvalidValueLiteral = "PCL226", "invalid-value-literal", Error;
+    /// `matches` between text and a string: a string on the right of
+    /// `matches` is a principal descriptor, so text never matches it. A
+    /// pattern held as data is declared `regex`: `resource.path matches data.re`.
+    TextMatchesDescriptor = "PCL231", "text-matches-descriptor", Error;
     /// An `override policy` that no lower layer defines.
     OverrideNothing = "PCL300", "override-nothing", Warning;
     /// A declared action that no statement covers and that is not open or public.
@@ -157,6 +161,9 @@ codes! {
     AddressAsText = "PCL320", "address-as-text", Warning;
     /// A timestamp ordered as text: `context.now < "2024-05-01T12:00:00Z"`.
     TimestampAsText = "PCL321", "timestamp-as-text", Warning;
+    /// A record shape field named like a type, unquoted: `{ string: T }`
+    /// declares a field called `string`, not a map (`{ [string]: T }`).
+    TypeNameAsField = "PCL323", "type-name-as-field", Warning;
     /// The request is not valid JSON.
     InvalidJson = "PCL400", "invalid-json", Error;
     /// A request field is missing or has the wrong type.
@@ -180,6 +187,11 @@ codes! {
     /// Text that is not the decimal, IP address, timestamp or duration a
     /// conversion needs: `timestamp(context.now)` of `"yesterday"`.
     InvalidValueText = "PCL509", "invalid-value-text", Error;
+    /// Pattern text from data or the request that does not compile as a
+    /// pattern, or compiles too large: `{"re": "(a"}` for `re: regex`. Data
+    /// loaded for the set is refused when it is loaded; met during a
+    /// decision, it denies.
+    InvalidPatternText = "PCL513", "invalid-pattern-text", Error;
     /// `portcullis filter`: a construct no database condition can express
     /// exactly over the resource: `secret_eq(resource.key, ...)`.
     FilterUnsupported = "PCL600", "filter-unsupported", Error;

@@ -120,15 +120,7 @@ impl PolicySet {
     #[inline]
     pub fn decide(&self, request: &Request, data: &Data) -> Decision {
         let checked = data.checked_for == Some(self.id);
-        let graphs: &[_] = if checked { &data.graphs } else { &[] };
-        eval::decide_graphs(
-            &self.program,
-            request,
-            &data.root,
-            checked,
-            graphs,
-            &self.limits,
-        )
+        eval::decide_loaded(&self.program, request, data, checked, &self.limits)
     }
 
     /// Decides a request as [`PolicySet::decide`] does and says why: for
@@ -139,15 +131,7 @@ impl PolicySet {
     /// cost included.
     pub fn explain<'a>(&'a self, request: &'a Request, data: &'a Data) -> Explanation<'a> {
         let checked = data.checked_for == Some(self.id);
-        let graphs: &[_] = if checked { &data.graphs } else { &[] };
-        eval::explain(
-            &self.program,
-            request,
-            &data.root,
-            checked,
-            graphs,
-            &self.limits,
-        )
+        eval::explain(&self.program, request, data, checked, &self.limits)
     }
 
     /// Reads data from JSON and validates it against this set's `data`
@@ -162,6 +146,11 @@ impl PolicySet {
         eval::validate_data(&self.program, &data.root, &mut 0)?;
         // Each graph's closure is computed here, once per data load.
         data.graphs = eval::build_graphs(&self.program, &data.root, &self.limits)?;
+        data.patterns = Arc::new(eval::compile_data_patterns(
+            &self.program,
+            &data.root,
+            &self.limits,
+        )?);
         data.checked_for = Some(self.id);
         Ok(data)
     }

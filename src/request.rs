@@ -259,6 +259,9 @@ pub struct Data {
     /// That set's graphs (`graph` declarations), read from this data once
     /// when it was loaded; only meaningful with `checked_for`.
     pub(crate) graphs: std::sync::Arc<[crate::value::graph::GraphIndex]>,
+    /// The patterns the data shape says it holds (`regex`), compiled when
+    /// it was loaded; shared by clones, found by their text.
+    pub(crate) patterns: std::sync::Arc<crate::value::PatternCache>,
 }
 
 impl PartialEq for Data {
@@ -274,6 +277,7 @@ impl Data {
             root: Value::Record(Record::new()),
             checked_for: None,
             graphs: std::sync::Arc::from([]),
+            patterns: Default::default(),
         }
     }
 
@@ -296,6 +300,7 @@ impl Data {
                     root,
                     checked_for: None,
                     graphs: std::sync::Arc::from([]),
+                    patterns: Default::default(),
                 })
             }
             serde_json::Value::Null => Ok(Data::empty()),
@@ -316,6 +321,7 @@ impl Data {
                     root,
                     checked_for: None,
                     graphs: std::sync::Arc::from([]),
+                    patterns: Default::default(),
                 })
             }
             Value::Null => Ok(Data::empty()),
@@ -341,6 +347,7 @@ impl Data {
         // Changed data must be validated again, and its graphs read again.
         self.checked_for = None;
         self.graphs = std::sync::Arc::from([]);
+        self.patterns = Default::default();
         let mut value = value.into();
         value.index_lists();
         match &mut self.root {

@@ -23,6 +23,9 @@ const TOKENS: &[&str] = &[
     "ip(\"10.0.0.0/8\") ", "ip(\"::1\") ", "in_range(", "is_loopback(", "decimal(",
     "timestamp(", "timestamp(\"2024-05-01T12:00:00Z\") ", "duration(\"1h30m\") ", "split(",
     "join(", "union(", "intersection(", "contains_any(", "contains_all(", "\"a,b\" ",
+    "actions: \"GET /a\", \"urn:x:*\"\n", "policy g for \"GET /a\" ",
+    "data { m: { [string]: { re: regex } } } ", "data.m[principal.id].re ", "regex_match(",
+    "path_match(", "path_params(", "\"/u/:id/*\" ", "resource.path ",
 ];
 
 fuzz_target!(|bytes: &[u8]| {
@@ -32,7 +35,7 @@ fuzz_target!(|bytes: &[u8]| {
         .collect();
     if let Ok(set) = portcullis::PolicySet::from_source(&text) {
         let request = serde_json::json!({
-            "action": "a", "principal": {"id": 1}, "resource": {"owner": "o"},
+            "action": "a", "principal": {"id": 1}, "resource": {"owner": "o", "path": "/u/1/x"},
             "context": {"headers": {"k": "v"}}
         });
         let request = portcullis::Request::from_json(&request).expect("a valid request");

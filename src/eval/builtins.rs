@@ -155,6 +155,14 @@ impl<'a> Evaluator<'a> {
                     }
                 }
             }
+            Builtin::RegexMatch => {
+                let p = self.eval(arg(1))?;
+                Val::Bool(self.regex_match(&a, &p, span)?)
+            }
+            Builtin::PathMatch | Builtin::PathParams => {
+                let p = self.eval(arg(1))?;
+                self.path_pattern(b, &a, &p, span)?
+            }
             Builtin::Captures => {
                 text(&a)?;
                 let p = self.eval(arg(1))?;

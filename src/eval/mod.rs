@@ -37,6 +37,7 @@ mod expr;
 mod graph;
 use crate::value::graph::GraphIndex;
 pub(crate) use graph::build_graphs;
+mod patterns;
 mod principals;
 mod scalars;
 mod secrets;
@@ -52,6 +53,7 @@ pub use explain::{
 };
 pub(crate) use expr::index;
 use expr::*;
+pub(crate) use patterns::compile_data_patterns;
 pub(crate) use principals::kind_eq;
 pub(crate) use secrets::credential_name;
 #[cfg(feature = "test-instrumentation")]
@@ -195,23 +197,30 @@ pub(crate) fn decide(
     data_checked: bool,
     limits: &Limits,
 ) -> Decision {
-    decide_graphs(program, request, data, data_checked, &[], limits)
-}
-
-/// Decides as [`decide`] does, with the graphs read from the data when it
-/// was loaded (empty: each graph a decision queries is read from the data
-/// then, charged to the decision).
-pub(crate) fn decide_graphs<'a>(
-    program: &'a Program,
-    request: &'a Request,
-    data: &'a Value,
-    data_checked: bool,
-    graphs: &'a [GraphIndex],
-    limits: &Limits,
-) -> Decision {
     let mut ev = Evaluator::new(program, request, data, limits);
     ev.data_checked = data_checked;
-    ev.graphs.loaded = graphs;
+    let mut d = run(&mut ev, program, request);
+    d.cost = ev.meter.spent();
+    d
+}
+
+/// Decides with data as loaded: its patterns were compiled then (found by
+/// their text, so a cache from another set only misses), and, when it was
+/// loaded for this set (`data_checked`), its graphs were read and closed
+/// (otherwise each graph a decision queries is read then, charged to it).
+pub(crate) fn decide_loaded(
+    program: &Program,
+    request: &Request,
+    data: &crate::request::Data,
+    data_checked: bool,
+    limits: &Limits,
+) -> Decision {
+    let mut ev = Evaluator::new(program, request, &data.root, limits);
+    ev.data_checked = data_checked;
+    ev.patterns = &data.patterns;
+    if data_checked {
+        ev.graphs.loaded = &data.graphs;
+    }
     let mut d = run(&mut ev, program, request);
     d.cost = ev.meter.spent();
     d
@@ -379,6 +388,14 @@ struct Evaluator<'a> {
     /// because dropping even a `None` here is a call on every plain
     /// decision: `explain` moves the trace out before the evaluator goes.
     trace: std::mem::ManuallyDrop<Option<Box<explain::Trace<'a>>>>,
+    /// Patterns the data held, compiled when it was loaded (`patterns.rs`).
+    patterns: &'a crate::value::PatternCache,
+    /// Pattern text this decision compiled itself, kept for its rest.
+    compiled: Vec<(Box<str>, regex::Regex)>,
+    /// `Limits::max_regex_size`, for the patterns it compiles.
+    max_regex_size: usize,
+    /// The caller's fields principal kinds read (`principals.rs`).
+    kind_reads: principals::KindReads<'a>,
 }
 
 type BlockResult = Result<Option<Decision>, (Box<EvalError>, Vec<u32>)>;
@@ -404,6 +421,10 @@ impl<'a> Evaluator<'a> {
             use_index: true,
             absent_at: None,
             trace: std::mem::ManuallyDrop::new(None),
+            patterns: crate::value::PatternCache::empty(),
+            compiled: Vec::new(),
+            max_regex_size: limits.max_regex_size,
+            kind_reads: principals::KindReads::default(),
         }
     }
 

@@ -121,7 +121,7 @@ pub(super) fn check_shape(v: &Value, shape: &ir::Shape, visited: &mut u64) -> Re
         (ir::ShapeBase::Bool, Value::Bool(_))
         | (ir::ShapeBase::Int, Value::Int(_))
         | (ir::ShapeBase::Number, Value::Int(_) | Value::Float(_))
-        | (ir::ShapeBase::String, Value::Str(_)) => true,
+        | (ir::ShapeBase::String | ir::ShapeBase::Regex, Value::Str(_)) => true,
         (ir::ShapeBase::Uuid, Value::Str(s)) => is_uuid_text(s),
         (ir::ShapeBase::OneOf(alts), _) => {
             alts.iter().any(|alt| check_shape(v, alt, visited).is_ok())
@@ -184,6 +184,7 @@ pub(super) fn shape_word(b: &ir::ShapeBase, nullable: bool) -> String {
         ir::ShapeBase::Number => "a number",
         ir::ShapeBase::String => "a string",
         ir::ShapeBase::Uuid => "a UUID",
+        ir::ShapeBase::Regex => "a pattern (a string)",
         ir::ShapeBase::List(_) => "a list",
         ir::ShapeBase::Record(..) => "an object",
         ir::ShapeBase::OneOf(alts) => {

@@ -150,7 +150,7 @@ impl Know {
             ShapeBase::Bool => Know::of(Types::BOOL),
             ShapeBase::Int => Know::of(Types::INT),
             ShapeBase::Number => Know::of(Types::NUMERIC),
-            ShapeBase::String => Know::of(Types::STRING),
+            ShapeBase::String | ShapeBase::Regex => Know::of(Types::STRING),
             ShapeBase::Uuid => Know {
                 uuid: true,
                 ..Know::of(Types::STRING)

@@ -458,6 +458,7 @@ fn shape_word(shape: &Shape) -> &'static str {
         ShapeBase::Int => "an integer",
         ShapeBase::Number => "a number",
         ShapeBase::String => "a string",
+        ShapeBase::Regex => "a pattern (a string)",
         ShapeBase::Uuid => "a UUID",
         ShapeBase::OneOf(_) => "one of several types",
         ShapeBase::List(_) => "a list",

@@ -265,7 +265,7 @@ fn fits_value(v: &Value, shape: &Shape) -> bool {
         (ShapeBase::Bool, Value::Bool(_))
         | (ShapeBase::Int, Value::Int(_))
         | (ShapeBase::Number, Value::Int(_) | Value::Float(_))
-        | (ShapeBase::String, Value::Str(_)) => true,
+        | (ShapeBase::String | ShapeBase::Regex, Value::Str(_)) => true,
         (ShapeBase::Uuid, Value::Str(s)) => is_uuid_text(s),
         (ShapeBase::OneOf(alts), _) => alts.iter().any(|a| fits_value(v, a)),
         (ShapeBase::List(inner), Value::List(items)) => {
@@ -296,7 +296,7 @@ fn fits(facts: &mut Facts, p: &Path, shape: &Shape, next_var: &mut u32) -> Res<C
         ShapeBase::Bool => Condition::types(p, Types::BOOL),
         ShapeBase::Int => Condition::types(p, Types::INT),
         ShapeBase::Number => Condition::types(p, Types::NUMERIC),
-        ShapeBase::String => Condition::types(p, Types::STRING),
+        ShapeBase::String | ShapeBase::Regex => Condition::types(p, Types::STRING),
         ShapeBase::Uuid => Condition::and([
             Condition::types(p, Types::STRING),
             Condition::atom(Atom::IsUuid { path: p.clone() }),

@@ -265,6 +265,9 @@ pub(crate) enum Builtin {
     Intersection,
     ContainsAny,
     ContainsAll,
+    RegexMatch,
+    PathMatch,
+    PathParams,
 }
 
 impl Builtin {
@@ -314,6 +317,9 @@ impl Builtin {
         ("intersection", Builtin::Intersection, 2),
         ("contains_any", Builtin::ContainsAny, 2),
         ("contains_all", Builtin::ContainsAll, 2),
+        ("regex_match", Builtin::RegexMatch, 2),
+        ("path_match", Builtin::PathMatch, 2),
+        ("path_params", Builtin::PathParams, 2),
     ];
 
     pub fn lookup(name: &str) -> Option<(Builtin, usize)> {
@@ -432,6 +438,8 @@ pub(crate) enum ShapeBase {
     Number,
     String,
     Uuid,
+    /// A string that compiles as a pattern.
+    Regex,
     /// `string | int`: any one of these.
     OneOf(Vec<Shape>),
     List(Box<Shape>),

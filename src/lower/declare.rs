@@ -51,12 +51,7 @@ impl<'u> Lowerer<'u> {
                         self.request_fields = Some(fields);
                     }
                     ast::ShapeRoot::Data => {
-                        self.data_ty = Ty::record(
-                            fields
-                                .iter()
-                                .map(|f| (f.name.name.clone(), Ty::of_shape(&f.ty)))
-                                .collect(),
-                        );
+                        self.data_ty = Ty::of_fields(fields);
                         self.data_fields = Some(fields);
                     }
                 }

@@ -311,6 +311,8 @@ impl<'u> Lowerer<'u> {
                         }
                     }
                     (Ty::List(inner), _) => (**inner).clone(),
+                    // A map's value, whatever key is computed.
+                    (Ty::Record(Some(r)), _) => r.rest().cloned().unwrap_or(Ty::Any),
                     _ => Ty::Any,
                 };
                 (Expr::Index(Box::new(b), Box::new(k), e.span), ty)
@@ -336,6 +338,20 @@ impl<'u> Lowerer<'u> {
                         Ty::Any
                     }
                 };
+                if *op == BinOp::Matches
+                    && rt == Ty::Pattern
+                    && matches!(l, Expr::Root(ir::Root::Principal))
+                {
+                    self.report(
+                        Finding::new(
+                            Code::TextMatchesDescriptor,
+                            e.span,
+                            "a pattern where a principal descriptor is expected: a pattern matches text, not the caller",
+                        )
+                        .label("the caller matched against a pattern")
+                        .help("match a field of the caller, such as `principal.name matches data.re`, or hold descriptors (`role:admin`) as strings, not `regex`"),
+                    );
+                }
                 let (l, r) = (Box::new(l), Box::new(r));
                 let x = match op {
                     BinOp::Or => Expr::Or(l, r, e.span),
@@ -358,6 +374,11 @@ impl<'u> Lowerer<'u> {
                         negate: true,
                         span: e.span,
                     },
+                    // Pattern text from data or the request (a `regex`
+                    // field): matched as a pattern, never as a descriptor.
+                    BinOp::Matches if rt == Ty::Pattern && !matches!(*r, Expr::Pattern(_)) => {
+                        Expr::Builtin(Builtin::RegexMatch, Box::new([*l, *r]), e.span)
+                    }
                     BinOp::Matches => Expr::Matches(l, r, e.span),
                     BinOp::Like => Expr::Like(l, r, e.span),
                     BinOp::Coalesce => Expr::Coalesce(l, r),
@@ -669,7 +690,8 @@ impl<'u> Lowerer<'u> {
             | Builtin::AfterLast
             | Builtin::BeforeFirst
             | Builtin::AfterFirst => &[0, 1],
-            Builtin::Captures | Builtin::SecretEq => &[0],
+            Builtin::Captures | Builtin::SecretEq | Builtin::RegexMatch => &[0],
+            Builtin::PathMatch | Builtin::PathParams => &[0, 1],
             Builtin::SecretLookup => &[0, 2],
             _ => &[],
         };
@@ -677,6 +699,21 @@ impl<'u> Lowerer<'u> {
             if let (Some(t), Some(a)) = (tys.get(i), args.get(i)) {
                 if let Err(f) = types::string_arg(t, a.span, fname) {
                     self.report(f);
+                }
+            }
+        }
+        if b == Builtin::RegexMatch {
+            if let (Some(t), Some(a)) = (tys.get(1), args.get(1)) {
+                if !matches!(t, Ty::Pattern | Ty::Str | Ty::Any | Ty::Null) {
+                    self.report(
+                        Finding::new(
+                            Code::TypeMismatch,
+                            a.span,
+                            format!("`regex_match` needs a pattern or its text, found {t}"),
+                        )
+                        .label("not a pattern")
+                        .help("pass pattern text (a string) or a pattern `re\"...\"`"),
+                    );
                 }
             }
         }
@@ -714,7 +751,10 @@ impl<'u> Lowerer<'u> {
             | Builtin::Empty
             | Builtin::IsUuid
             | Builtin::Has
-            | Builtin::SecretEq => Ty::Bool,
+            | Builtin::SecretEq
+            | Builtin::RegexMatch
+            | Builtin::PathMatch => Ty::Bool,
+            Builtin::PathParams => Ty::Any,
             Builtin::Distinct => tys.first().cloned().unwrap_or(Ty::Any),
             Builtin::Keys => Ty::list(Ty::Str),
             Builtin::Captures => Ty::Record(None),

@@ -40,6 +40,7 @@ pub(super) fn shape(t: &ast::ShapeType) -> ir::Shape {
         ast::ShapeBase::Number => ir::ShapeBase::Number,
         ast::ShapeBase::String => ir::ShapeBase::String,
         ast::ShapeBase::Uuid => ir::ShapeBase::Uuid,
+        ast::ShapeBase::Regex => ir::ShapeBase::Regex,
         ast::ShapeBase::List(inner) => ir::ShapeBase::List(Box::new(shape(inner))),
         ast::ShapeBase::OneOf(alts) => ir::ShapeBase::OneOf(alts.iter().map(shape).collect()),
         ast::ShapeBase::Record(fields) => record_shape(fields),

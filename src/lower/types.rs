@@ -55,12 +55,15 @@ const HASHED_FIELDS: usize = 16;
 pub(crate) struct RecordTy {
     fields: Vec<(String, Ty)>,
     by_name: Option<HashMap<String, usize>>,
+    /// The type of every field not named (`*: T`, `[string]: T`): a map's
+    /// values. `None`: other fields are not known.
+    rest: Option<Ty>,
     depth: usize,
 }
 
 impl PartialEq for RecordTy {
     fn eq(&self, other: &Self) -> bool {
-        self.fields == other.fields
+        self.fields == other.fields && self.rest == other.rest
     }
 }
 
@@ -74,6 +77,12 @@ impl RecordTy {
                 .map(|(_, t)| t),
             None => self.fields.iter().find(|(n, _)| n == name).map(|(_, t)| t),
         }
+        .or(self.rest.as_ref())
+    }
+
+    /// The type of the fields the record does not name, if declared.
+    pub fn rest(&self) -> Option<&Ty> {
+        self.rest.as_ref()
     }
 
     /// The field names, in order.
@@ -116,7 +125,20 @@ impl Ty {
     /// A record of these fields; past [`MAX_TYPE_DEPTH`] a record whose
     /// fields are not known.
     pub fn record(fields: Vec<(String, Ty)>) -> Ty {
-        let depth = fields.iter().map(|(_, t)| t.depth()).max().unwrap_or(0) + 1;
+        Ty::record_with_rest(fields, None)
+    }
+
+    /// A record of these fields whose other fields are each a `rest`
+    /// (a map's values, when it names none).
+    pub fn record_with_rest(fields: Vec<(String, Ty)>, rest: Option<Ty>) -> Ty {
+        let depth = fields
+            .iter()
+            .map(|(_, t)| t)
+            .chain(rest.as_ref())
+            .map(Ty::depth)
+            .max()
+            .unwrap_or(0)
+            + 1;
         if depth > MAX_TYPE_DEPTH {
             return Ty::Record(None);
         }
@@ -130,6 +152,7 @@ impl Ty {
         Ty::Record(Some(Rc::new(RecordTy {
             fields,
             by_name,
+            rest,
             depth,
         })))
     }
@@ -160,16 +183,24 @@ impl Ty {
             ShapeBase::Number => Ty::Number,
             ShapeBase::String => Ty::Str,
             ShapeBase::Uuid => Ty::Uuid,
+            ShapeBase::Regex => Ty::Pattern,
             ShapeBase::List(inner) => Ty::list(Ty::of_shape(inner)),
             ShapeBase::OneOf(_) => Ty::Any,
-            ShapeBase::Record(fields) => Ty::record(
-                fields
-                    .iter()
-                    .filter(|f| !f.rest)
-                    .map(|f| (f.name.name.clone(), Ty::of_shape(&f.ty)))
-                    .collect(),
-            ),
+            ShapeBase::Record(fields) => Ty::of_fields(fields),
         }
+    }
+
+    /// The static type of a record shape's fields, its `*: T` (or
+    /// `[string]: T`) rest field included.
+    pub fn of_fields(fields: &[crate::ast::ShapeField]) -> Ty {
+        Ty::record_with_rest(
+            fields
+                .iter()
+                .filter(|f| !f.rest)
+                .map(|f| (f.name.name.clone(), Ty::of_shape(&f.ty)))
+                .collect(),
+            fields.iter().find(|f| f.rest).map(|f| Ty::of_shape(&f.ty)),
+        )
     }
 
     pub(crate) fn is_numeric(&self) -> bool {
@@ -218,6 +249,11 @@ pub(crate) fn same(a: &Ty, b: &Ty) -> bool {
             (Ty::Record(Some(x)), Ty::Record(Some(y))) => {
                 Rc::ptr_eq(x, y)
                     || (x.fields.len() == y.fields.len()
+                        && match (&x.rest, &y.rest) {
+                            (Some(t), Some(u)) => within(t, u, budget),
+                            (None, None) => true,
+                            _ => false,
+                        }
                         && x.fields
                             .iter()
                             .zip(&y.fields)
@@ -314,6 +350,15 @@ pub(crate) fn binary(op: BinOp, lhs: &Ty, rhs: &Ty, span: Span) -> Result<Ty, Bo
         }
         BinOp::Matches => match (lhs, rhs) {
             (Ty::Any | Ty::Null | Ty::Str | Ty::Uuid, Ty::Pattern) | (_, Ty::Any) => Ok(Ty::Bool),
+            (Ty::Str | Ty::Uuid, Ty::Str) => Err(Box::new(
+                Finding::new(
+                    Code::TextMatchesDescriptor,
+                    span,
+                    "`matches` between text and a string: the string is read as a principal descriptor, which text never matches",
+                )
+                .label("text matched against a descriptor")
+                .help("to match text against pattern text held as data, declare that field `regex` in the data shape (`re: regex`), or call `regex_match(text, pattern)`; for a glob write `text like pattern`"),
+            )),
             (t, Ty::Pattern) => Err(mismatch(
                 span,
                 format!("a pattern matches text, found {t}"),

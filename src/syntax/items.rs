@@ -27,7 +27,7 @@ pub(super) fn item(pair: Pair<Rule>) -> PResult<Item> {
                         }
                     }
                     Rule::any_action => any = true,
-                    _ => names.push(ident(p)),
+                    _ => names.push(action_ident(p)?),
                 }
             }
             Ok(Item::Actions {
@@ -117,9 +117,9 @@ pub(super) fn item(pair: Pair<Rule>) -> PResult<Item> {
             if it.peek().map(|p| p.as_rule()) == Some(Rule::shape_for) {
                 if let Some(p) = it.next() {
                     actions = kids(p)
-                        .filter(|a| a.as_rule() == Rule::action_name)
-                        .map(ident)
-                        .collect();
+                        .filter(|a| matches!(a.as_rule(), Rule::action_name | Rule::string))
+                        .map(action_ident)
+                        .collect::<PResult<Vec<_>>>()?;
                 }
             }
             let fields = it.map(shape_field).collect::<PResult<Vec<_>>>()?;
@@ -203,7 +203,7 @@ pub(super) fn item(pair: Pair<Rule>) -> PResult<Item> {
                 match p.as_rule() {
                     Rule::override_mark => is_override = true,
                     Rule::name => name = Some(ident(p)),
-                    Rule::action_name => actions.push(ident(p)),
+                    Rule::action_name | Rule::string => actions.push(action_ident(p)?),
                     Rule::in_order => ordered = true,
                     Rule::block => body = block(p)?,
                     _ => return Err(internal(span, "policy part")),
@@ -223,6 +223,23 @@ pub(super) fn item(pair: Pair<Rule>) -> PResult<Item> {
     }
 }
 
+/// An action name, bare (`read`, `wms.*`) or quoted (`"GET /todos"`).
+fn action_ident(pair: Pair<Rule>) -> PResult<Ident> {
+    if pair.as_rule() == Rule::string {
+        let span = span_of(&pair);
+        let name = plain_string(pair)?;
+        if name.is_empty() {
+            return Err(Box::new(
+                Finding::new(Code::SyntaxError, span, "an action name cannot be empty")
+                    .label("empty action name")
+                    .help("write the action's name between the quotes"),
+            ));
+        }
+        return Ok(Ident { name, span });
+    }
+    Ok(ident(pair))
+}
+
 pub(super) fn shape_field(pair: Pair<Rule>) -> PResult<ShapeField> {
     let span = span_of(&pair);
     let mut name = None;
@@ -231,7 +248,7 @@ pub(super) fn shape_field(pair: Pair<Rule>) -> PResult<ShapeField> {
     let mut ty = None;
     for p in kids(pair) {
         match p.as_rule() {
-            Rule::rest_key => {
+            Rule::rest_key | Rule::map_key => {
                 rest = true;
                 name = Some(Ident {
                     name: "*".to_string(),
@@ -299,6 +316,7 @@ pub(super) fn shape_base(base: Pair<Rule>) -> PResult<ShapeType> {
             "int" => ShapeBase::Int,
             "number" => ShapeBase::Number,
             "string" => ShapeBase::String,
+            "regex" => ShapeBase::Regex,
             _ => ShapeBase::Uuid,
         },
         Rule::shape_list => {

@@ -12,10 +12,12 @@ use std::rc::Rc;
 
 mod glob;
 pub(crate) mod graph;
+mod patterns;
 pub(crate) mod scalar;
 mod val;
 
 pub(crate) use glob::glob_match;
+pub(crate) use patterns::{compile as compile_pattern, path_match, PatternCache};
 pub(crate) use scalar::Scalar;
 pub(crate) use val::*;
 

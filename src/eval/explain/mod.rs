@@ -104,14 +104,16 @@ pub(crate) fn outline(program: &Program) -> Vec<StatementExplanation> {
 pub(crate) fn explain<'a>(
     program: &'a Program,
     request: &'a Request,
-    data: &'a Value,
+    data: &'a crate::request::Data,
     data_checked: bool,
-    graphs: &'a [GraphIndex],
     limits: &Limits,
 ) -> Explanation<'a> {
-    let mut ev = Evaluator::new(program, request, data, limits);
+    let mut ev = Evaluator::new(program, request, &data.root, limits);
     ev.data_checked = data_checked;
-    ev.graphs.loaded = graphs;
+    ev.patterns = &data.patterns;
+    if data_checked {
+        ev.graphs.loaded = &data.graphs;
+    }
     *ev.trace = Some(Box::default());
     let mut decision = run(&mut ev, program, request);
     decision.cost = ev.meter.spent();

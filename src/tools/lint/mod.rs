@@ -32,6 +32,7 @@ mod pragmas;
 mod quantifier;
 mod request_shape;
 mod secrets;
+mod shape_keys;
 mod unauthenticated;
 mod unused;
 mod values;
@@ -465,6 +466,7 @@ impl<'a> Linter<'a> {
                 Item::Undeclared {
                     reason: Some(e), ..
                 } => self.expr(e),
+                Item::Shape { fields, .. } => self.shape_keys(fields),
                 Item::Let { name, value, .. } => {
                     self.unused(&name.name, name.span, "let");
                     self.clear_text_binding(&name.name, value);
