@@ -394,8 +394,6 @@ struct Evaluator<'a> {
     compiled: Vec<(Box<str>, regex::Regex)>,
     /// `Limits::max_regex_size`, for the patterns it compiles.
     max_regex_size: usize,
-    /// The caller's fields principal kinds read (`principals.rs`).
-    kind_reads: principals::KindReads<'a>,
 }
 
 type BlockResult = Result<Option<Decision>, (Box<EvalError>, Vec<u32>)>;
@@ -424,7 +422,6 @@ impl<'a> Evaluator<'a> {
             patterns: crate::value::PatternCache::empty(),
             compiled: Vec::new(),
             max_regex_size: limits.max_regex_size,
-            kind_reads: principals::KindReads::default(),
         }
     }
 

@@ -336,7 +336,7 @@ impl<'a> Evaluator<'a> {
             _ => subject,
         };
         let read = |ev: &mut Self, path: &[ir::Name]| {
-            ev.kind_field(subject, kind, path)?.ok_or_else(|| {
+            ev.walk(subject, path)?.ok_or_else(|| {
                 let mut dotted = String::new();
                 for seg in path {
                     dotted.push('.');
@@ -450,40 +450,6 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    /// The caller's field a kind compares with, remembered for the rest of
-    /// the decision: an OR list names the same kinds again and again. A
-    /// remembered read is charged what reading it cost, so the cost of a
-    /// decision does not depend on it.
-    pub(super) fn kind_field(
-        &mut self,
-        subject: &Val<'a>,
-        kind: u32,
-        path: &[ir::Name],
-    ) -> R<Option<Val<'a>>> {
-        let Val::Record(r) = subject else {
-            return self.walk(subject, path);
-        };
-        let addr = std::ptr::from_ref::<crate::value::Record>(r) as usize;
-        let slot = kind as usize;
-        if let Some((at, steps)) = self.kind_reads.seen.get(slot).copied() {
-            if at == addr {
-                self.charge(steps, Span::default())?;
-                return Ok(self.kind_reads.vals.get(slot).cloned());
-            }
-        }
-        let before = self.meter.spent();
-        let found = self.walk(subject, path)?;
-        if let (Some(v), Some(seen), Some(val)) = (
-            &found,
-            self.kind_reads.seen.get_mut(slot),
-            self.kind_reads.vals.get_mut(slot),
-        ) {
-            *seen = (addr, self.meter.spent() - before);
-            *val = v.clone();
-        }
-        Ok(found)
-    }
-
     /// Reads a path of fields of the caller, charged per field; `None`
     /// when a field is absent (or a value on the way has no fields).
     pub(super) fn walk(&mut self, subject: &Val<'a>, path: &[ir::Name]) -> R<Option<Val<'a>>> {
@@ -499,15 +465,6 @@ impl<'a> Evaluator<'a> {
     }
 
     // ------------------------------------------------------------ built-ins
-}
-
-/// Callers' fields read for the first kinds of the program, by kind: the
-/// address of the caller record read (0: none yet) and the steps the read
-/// took.
-#[derive(Default)]
-pub(super) struct KindReads<'a> {
-    seen: [(usize, u64); 8],
-    vals: [Val<'a>; 8],
 }
 
 /// Whether a caller's field equals a descriptor's value, as the kind
