@@ -85,3 +85,47 @@ fn every_port_gives_the_upstream_results() {
     assert!(report.is_empty(), "{report}");
     eprintln!("{} ports, {total} cases", ports.len());
 }
+
+/// The ports the project promises (issue: casbin-rs's example models and
+/// Cedar's TinyTodo and CLI sample-data sandboxes); a missing one fails.
+#[test]
+fn every_promised_port_is_there() {
+    let have: Vec<String> = ports()
+        .iter()
+        .map(|p| {
+            let model = p.file_name().unwrap().to_string_lossy().into_owned();
+            let project = p
+                .parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            format!("{project}/{model}")
+        })
+        .collect();
+    let promised = [
+        "casbin/basic",
+        "casbin/basic_with_root",
+        "casbin/rbac",
+        "casbin/rbac_with_hierarchy",
+        "casbin/rbac_with_resource_roles",
+        "casbin/rbac_with_domains",
+        "casbin/rbac_with_deny",
+        "casbin/priority",
+        "casbin/keymatch",
+        "casbin/keymatch2",
+        "casbin/ipmatch",
+        "casbin/abac",
+        "cedar/tinytodo",
+        "cedar/sandbox_a_policies_1",
+        "cedar/sandbox_b_policies_4",
+        "cedar/sandbox_c_policies",
+    ];
+    let missing: Vec<&str> = promised
+        .iter()
+        .copied()
+        .filter(|p| !have.iter().any(|h| h == p))
+        .collect();
+    assert!(missing.is_empty(), "missing ports: {missing:?}");
+}
