@@ -269,44 +269,33 @@ impl Policy {
         Decision { inner }
     }
 
-    /// Decides a batch of requests against the same data, in order.
-    /// Requests are read a chunk at a time with the GIL held (Python
-    /// objects cannot be read without it) while `workers` threads decide
-    /// the chunks already read, without the GIL: reading and deciding
-    /// overlap, on as many cores as there are. `workers=0` decides on the
-    /// calling thread, the GIL released per chunk. At most two chunks per
-    /// worker are in flight, so memory does not grow with the batch.
-    #[pyo3(signature = (requests, data = None, *, workers = None))]
+    /// Decides a batch of requests against the same data, in order. The
+    /// requests are read a chunk at a time with the GIL held (reading
+    /// Python objects needs it) and each chunk is decided with the GIL
+    /// released, so other Python threads run meanwhile: several threads
+    /// calling `decide_many` use several cores. (Deciding on worker threads
+    /// while this one reads was measured slower on two cores: see
+    /// docs/python.md, "Performance".)
+    #[pyo3(signature = (requests, data = None))]
     fn decide_many(
         &self,
         py: Python<'_>,
         requests: &Bound<'_, PyAny>,
         data: Option<&Bound<'_, PyAny>>,
-        workers: Option<usize>,
     ) -> PyResult<Vec<Decision>> {
         let data = self.data_for(data);
         let mut out = Vec::with_capacity(requests.len().unwrap_or(0));
         let mut items = requests.try_iter()?;
-        let workers = workers
-            .unwrap_or_else(batch::default_workers)
-            .min(batch::MAX_WORKERS);
-        let first = batch::read_chunk(&mut items, self.depth())?;
-        if workers == 0 || first.len() < batch::CHUNK {
-            // Too little for a thread to pay off, or none asked for.
-            let mut chunk = first;
-            loop {
-                let done = chunk.len() < batch::CHUNK;
-                let decided: Vec<RustDecision> =
-                    py.detach(|| chunk.drain(..).map(|r| self.decide_one(r, &data)).collect());
-                out.extend(decided.into_iter().map(|inner| Decision { inner }));
-                if done {
-                    return Ok(out);
-                }
-                chunk = batch::read_chunk(&mut items, self.depth())?;
+        loop {
+            let mut chunk = batch::read_chunk(&mut items, self.depth())?;
+            let done = chunk.len() < batch::CHUNK;
+            let decided: Vec<RustDecision> =
+                py.detach(|| chunk.drain(..).map(|r| self.decide_one(r, &data)).collect());
+            out.extend(decided.into_iter().map(|inner| Decision { inner }));
+            if done {
+                return Ok(out);
             }
         }
-        batch::pipeline(py, self, &data, workers, first, &mut items, &mut out)?;
-        Ok(out)
     }
 
     /// Decides `request` as `decide` does and says why: the condition tree

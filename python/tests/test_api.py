@@ -123,10 +123,7 @@ def test_decide_many_agrees_with_decide(docs: portcullis.Policy) -> None:
 
 
 @pytest.mark.parametrize("n", [0, 1, 63, 64, 65, 129, 1000])
-@pytest.mark.parametrize("workers", [None, 0, 1, 3])
-def test_decide_many_on_worker_threads_keeps_every_decision_in_order(
-    docs: portcullis.Policy, n: int, workers: int | None
-) -> None:
+def test_decide_many_keeps_every_decision_in_order(docs: portcullis.Policy, n: int) -> None:
     # Each request differs, so a decision paired with the wrong request shows.
     requests: list[Mapping[str, object]] = [
         {"principal": {"id": i, "roles": ["admin"] if i % 7 == 0 else []}, "action": "read",
@@ -134,20 +131,19 @@ def test_decide_many_on_worker_threads_keeps_every_decision_in_order(
         if i % 11 else {"action": "read", "principal": {"id": "not an int"}}
         for i in range(n)
     ]
-    many = docs.decide_many(iter(requests), workers=workers)
+    many = docs.decide_many(iter(requests))
     assert len(many) == n
     assert [d.to_dict() for d in many] == [docs.decide(r).to_dict() for r in requests]
 
 
-def test_decide_many_raises_what_the_iterable_raises_and_stops_its_workers(docs: portcullis.Policy) -> None:
+def test_decide_many_raises_what_the_iterable_raises(docs: portcullis.Policy) -> None:
     def broken() -> Iterator[Mapping[str, object]]:
         for i in range(300):
             yield {"principal": {"id": i, "roles": []}, "action": "read", "resource": {"owner_id": i}}
         raise KeyError("from the iterable")
 
-    for workers in (0, 1, 2):
-        with pytest.raises(KeyError, match="from the iterable"):
-            docs.decide_many(broken(), workers=workers)
+    with pytest.raises(KeyError, match="from the iterable"):
+        docs.decide_many(broken())
     # The policy still decides afterwards.
     assert docs.decide_many([{"principal": {"id": 1, "roles": []}, "action": "read", "resource": {"owner_id": 1}}])[0].allowed
 
