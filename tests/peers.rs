@@ -120,6 +120,7 @@ fn every_promised_port_is_there() {
         "cedar/tinytodo",
         "cedar/sandbox_a_policies_1",
         "cedar/sandbox_b_policies_4",
+        "cedar/sandbox_b_policies_6",
         "cedar/sandbox_c_policies",
     ];
     let missing: Vec<&str> = promised
