@@ -198,7 +198,7 @@ impl OrderOp {
     }
 
     /// The same comparison with its operands swapped.
-    pub fn flip(self) -> OrderOp {
+    pub fn swapped(self) -> OrderOp {
         match self {
             OrderOp::Lt => OrderOp::Gt,
             OrderOp::Le => OrderOp::Ge,

@@ -34,7 +34,7 @@ impl<'a> Pe<'a> {
         };
         let (p, c, op) = match (a, b) {
             (Term::Attr(p), Term::Val(c)) => (p, c, order),
-            (Term::Val(c), Term::Attr(p)) => (p, c, order.flip()),
+            (Term::Val(c), Term::Attr(p)) => (p, c, order.swapped()),
             _ => return self.refuse("an ordering of two values computed from the resource"),
         };
         let (kind, value) = match c {
