@@ -486,11 +486,7 @@ impl<'u> Lowerer<'u> {
                 let slot = self.bind(var, ot.element());
                 self.repeated += 1;
                 let (x, xt) = self.expr(elem);
-                let c = cond.as_ref().map(|c| {
-                    let (cx, ct) = self.expr(c);
-                    self.expect_cond(&ct, c.span, "the condition of a comprehension");
-                    Box::new(cx)
-                });
+                let c = self.comp_cond(cond.as_deref());
                 self.repeated -= 1;
                 self.scope.truncate(mark);
                 let x = Expr::ListComp {
@@ -520,11 +516,7 @@ impl<'u> Lowerer<'u> {
                     self.report(f);
                 }
                 let (v, _) = self.expr(value);
-                let c = cond.as_ref().map(|c| {
-                    let (cx, ct) = self.expr(c);
-                    self.expect_cond(&ct, c.span, "the condition of a comprehension");
-                    Box::new(cx)
-                });
+                let c = self.comp_cond(cond.as_deref());
                 self.repeated -= 1;
                 self.scope.truncate(mark);
                 let x = Expr::RecordComp {
@@ -541,36 +533,27 @@ impl<'u> Lowerer<'u> {
         }
     }
 
+    /// A comprehension's `if` condition, checked to be a condition.
+    fn comp_cond(&mut self, cond: Option<&ast::Expr>) -> Option<Box<Expr>> {
+        cond.map(|c| {
+            let (cx, ct) = self.expr(c);
+            self.expect_cond(&ct, c.span, "the condition of a comprehension");
+            Box::new(cx)
+        })
+    }
+
     pub(super) fn pattern(&mut self, src: &str, span: Span) -> Expr {
         if let Some(&id) = self.pattern_index.get(src) {
             return Expr::Pattern(id);
         }
-        let anchored = format!("^(?:{src})$");
-        match regex::RegexBuilder::new(&anchored)
-            .size_limit(self.limits.max_regex_size)
-            .dfa_size_limit(self.limits.max_regex_size)
-            .build()
-        {
+        match crate::value::compile_pattern(src, self.limits.max_regex_size) {
             Ok(re) => {
                 let id = self.patterns.len() as u32;
                 self.patterns.push(re);
                 self.pattern_index.insert(src.to_string(), id);
                 Expr::Pattern(id)
             }
-            Err(err) => {
-                let detail = match &err {
-                    regex::Error::CompiledTooBig(limit) => {
-                        format!("it compiles to more than {limit} bytes")
-                    }
-                    other => other
-                        .to_string()
-                        .lines()
-                        .last()
-                        .unwrap_or("")
-                        .trim()
-                        .trim_start_matches("error: ")
-                        .to_string(),
-                };
+            Err(detail) => {
                 self.report(
                     Finding::new(Code::InvalidPattern, span, format!("invalid pattern: {detail}"))
                         .label("this pattern")

@@ -131,24 +131,7 @@ impl<'a> Pe<'a> {
                 };
                 match second {
                     Some(Term::Val(v)) => match v.as_str() {
-                        Some(s) => {
-                            let atom = Condition::atom(Atom::Text {
-                                path: p.clone(),
-                                op,
-                                value: s.to_string(),
-                            });
-                            self.by_type(
-                                &p,
-                                &[Types::STRING, Types::ALL.minus(Types::STRING)],
-                                &mut |pe, i| {
-                                    if i == 0 {
-                                        pe.cond(atom.clone())
-                                    } else {
-                                        Ok(one(Term::Error))
-                                    }
-                                },
-                            )
-                        }
+                        Some(s) => self.text_test(&p, op, s),
                         None => Ok(one(Term::Error)),
                     },
                     _ => self.refuse(format!(

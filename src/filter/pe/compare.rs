@@ -378,28 +378,33 @@ impl<'a> Pe<'a> {
         match (a, b) {
             (Term::Val(x), Term::Val(y)) => Ok(one(self.apply(&self.synth.like, &[x, y]))),
             (Term::Attr(p), Term::Val(g)) => match g.as_str() {
-                Some(glob) => {
-                    let atom = Condition::atom(Atom::Text {
-                        path: p.clone(),
-                        op: TextOp::Like,
-                        value: glob.to_string(),
-                    });
-                    self.by_type(
-                        &p,
-                        &[Types::STRING, Types::ALL.minus(Types::STRING)],
-                        &mut |pe, i| {
-                            if i == 0 {
-                                pe.cond(atom.clone())
-                            } else {
-                                Ok(one(Term::Error))
-                            }
-                        },
-                    )
-                }
+                Some(glob) => self.text_test(&p, TextOp::Like, glob),
                 None => Ok(one(Term::Error)),
             },
             _ => self
                 .refuse("a glob read from the resource, or matched against text computed from it"),
         }
+    }
+
+    /// A text test of a resource path: the atom where the path holds a
+    /// string, a decision error (so never selected) where it holds anything
+    /// else, as evaluation fails there.
+    pub(super) fn text_test(&mut self, p: &Path, op: TextOp, value: &str) -> Res<Sym<'a>> {
+        let atom = Condition::atom(Atom::Text {
+            path: p.clone(),
+            op,
+            value: value.to_string(),
+        });
+        self.by_type(
+            p,
+            &[Types::STRING, Types::ALL.minus(Types::STRING)],
+            &mut |pe, i| {
+                if i == 0 {
+                    pe.cond(atom.clone())
+                } else {
+                    Ok(one(Term::Error))
+                }
+            },
+        )
     }
 }
