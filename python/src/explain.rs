@@ -18,8 +18,6 @@ pub(crate) struct Explanation {
     text: String,
     /// `portcullis eval --explain --format json`.
     json: String,
-    /// The `statements` member of `json`.
-    statements: String,
 }
 
 impl Policy {
@@ -31,13 +29,13 @@ impl Policy {
     ) -> PyResult<Explanation> {
         let data = self.data_for(data);
         let request = crate::convert::request(request, self.depth());
-        let (inner, text, json, statements) = py.detach(|| {
+        let (inner, text, json) = py.detach(|| {
             // A request or data that cannot be read is refused before any
             // statement runs: nothing to explain beyond the reason.
             let refused = |inner: portcullis::Decision| {
                 let json = inner.to_json().to_string();
                 let text = format!("{}\n  {}\n", inner.outcome.as_str(), inner.reason);
-                (inner, text, json, "[]".to_string())
+                (inner, text, json)
             };
             let data = match self.data_ref(&data) {
                 Ok(d) => d,
@@ -48,19 +46,12 @@ impl Policy {
                 Err(e) => return refused(crate::refused("invalid request", &e)),
             };
             let ex = self.set.explain(&request, data);
-            let statements = serde_json::to_string(&ex.statements()).unwrap_or_default();
-            (
-                ex.decision().clone(),
-                ex.to_string(),
-                ex.to_json_string(),
-                statements,
-            )
+            (ex.decision().clone(), ex.to_string(), ex.to_json_string())
         });
         Ok(Explanation {
             decision: Py::new(py, Decision { inner })?,
             text,
             json,
-            statements,
         })
     }
 }
@@ -78,7 +69,11 @@ impl Explanation {
     /// and its `condition` tree (`docs/language.md`, "Explanations").
     #[getter]
     fn statements<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        json_loads(py, &self.statements)
+        // A refused request has no `explanation` member: nothing ran.
+        match json_loads(py, &self.json)?.get_item("explanation") {
+            Ok(ex) => ex.get_item("statements"),
+            Err(_) => Ok(pyo3::types::PyList::empty(py).into_any()),
+        }
     }
 
     /// The decision's dict with an `explanation` member, as

@@ -95,6 +95,9 @@ def test_a_request_outside_the_contract_is_explained_as_a_deny_naming_the_field(
     assert explained.decision.decision == "deny"
     assert "collections" in explained.decision.reason
     assert explained.decision.reason in str(explained)
+    # Refused before any statement ran: nothing to list.
+    assert explained.statements == []
+    assert "explanation" not in explained.to_dict()
     explained = policy.explain(
         {"principal": {"login": "a", "roles": []}, "action": "read", "resource": {"owner": "a"}, "context": {"collections": []}},
         data={"local_mode": 1.5},
