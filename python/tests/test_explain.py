@@ -95,9 +95,6 @@ def test_a_request_outside_the_contract_is_explained_as_a_deny_naming_the_field(
     assert explained.decision.decision == "deny"
     assert "collections" in explained.decision.reason
     assert explained.decision.reason in str(explained)
-    # Refused before any statement ran: nothing to list.
-    assert explained.statements == []
-    assert "explanation" not in explained.to_dict()
     explained = policy.explain(
         {"principal": {"login": "a", "roles": []}, "action": "read", "resource": {"owner": "a"}, "context": {"collections": []}},
         data={"local_mode": 1.5},
@@ -105,3 +102,14 @@ def test_a_request_outside_the_contract_is_explained_as_a_deny_naming_the_field(
     assert explained.decision.decision == "deny"
     assert explained.decision.error is not None
     assert "local_mode" in explained.decision.reason
+
+
+def test_a_request_that_cannot_be_read_is_refused_with_nothing_to_explain() -> None:
+    policy = portcullis.Policy.from_file(REPO / "policies" / "rs-server.pcl")
+    explained = policy.explain({"action": "read", "principal": {"login": 2**64}})
+    assert explained.decision.decision == "deny"
+    assert explained.decision.error["code"] == "PCL401"
+    assert "request.principal.login" in str(explained)
+    # Refused before any statement ran: nothing to list.
+    assert explained.statements == []
+    assert "explanation" not in explained.to_dict()
