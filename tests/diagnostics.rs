@@ -19,6 +19,9 @@ use portcullis::unstable::lint::{check_paths, Options};
 use portcullis::unstable::output::{render, Format};
 use std::path::{Path, PathBuf};
 
+mod golden;
+use golden::golden;
+
 const DIR: &str = "tests/diagnostics";
 
 /// The bad policies, by name (the folder `layers/` holds files they import).
@@ -31,28 +34,6 @@ fn cases() -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
-}
-
-/// Compares `actual` with the file at `expected`, or writes it under BLESS.
-fn golden(expected: &Path, actual: &str) -> Result<(), String> {
-    if std::env::var_os("BLESS").is_some() {
-        std::fs::write(expected, actual).unwrap();
-        return Ok(());
-    }
-    let want = std::fs::read_to_string(expected).map_err(|e| {
-        format!(
-            "{}: {e} (run with BLESS=1 to create it)",
-            expected.display()
-        )
-    })?;
-    if want == actual {
-        Ok(())
-    } else {
-        Err(format!(
-            "{} differs (run with BLESS=1 to accept):\n--- expected\n{want}\n--- actual\n{actual}",
-            expected.display()
-        ))
-    }
 }
 
 #[test]

@@ -21,6 +21,9 @@ use portcullis::unstable::cases;
 use portcullis::{Data, PolicySet, Request, StatementStatus};
 use std::path::{Path, PathBuf};
 
+mod golden;
+use golden::golden;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -223,28 +226,6 @@ fn a_failing_all_shows_the_element_it_stopped_at() {
         json["explanation"]["statements"][0]["failed"],
         "c in principal.granted"
     );
-}
-
-/// Compares `actual` with the file at `expected`, or writes it under BLESS.
-fn golden(expected: &Path, actual: &str) -> Result<(), String> {
-    if std::env::var_os("BLESS").is_some() {
-        std::fs::write(expected, actual).unwrap();
-        return Ok(());
-    }
-    let want = std::fs::read_to_string(expected).map_err(|e| {
-        format!(
-            "{}: {e} (run with BLESS=1 to create it)",
-            expected.display()
-        )
-    })?;
-    if want == actual {
-        Ok(())
-    } else {
-        Err(format!(
-            "{} differs (run with BLESS=1 to accept):\n--- expected\n{want}\n--- actual\n{actual}",
-            expected.display()
-        ))
-    }
 }
 
 #[test]

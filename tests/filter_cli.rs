@@ -23,6 +23,9 @@ use portcullis::{Code, PolicySet, Request};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod golden;
+use golden::golden;
+
 const DIR: &str = "tests/diagnostics/filter";
 
 fn root() -> PathBuf {
@@ -204,23 +207,6 @@ fn cases() -> Vec<String> {
         .collect();
     stems.sort();
     stems
-}
-
-fn golden(path: &Path, actual: &str) -> Result<(), String> {
-    if std::env::var_os("BLESS").is_some() {
-        std::fs::write(path, actual).unwrap();
-        return Ok(());
-    }
-    let want = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: {e} (run with BLESS=1)", path.display()))?;
-    if want == actual {
-        Ok(())
-    } else {
-        Err(format!(
-            "{} differs (BLESS=1 to accept):\n--- expected\n{want}\n--- actual\n{actual}",
-            path.display()
-        ))
-    }
 }
 
 fn part(stem: &str, what: &str) -> Option<String> {
