@@ -390,8 +390,10 @@ struct Evaluator<'a> {
     trace: std::mem::ManuallyDrop<Option<Box<explain::Trace<'a>>>>,
     /// Patterns the data held, compiled when it was loaded (`patterns.rs`).
     patterns: &'a crate::value::PatternCache,
-    /// Pattern text this decision compiled itself, kept for its rest.
-    compiled: Vec<(Box<str>, regex::Regex)>,
+    /// Pattern text this decision compiled itself, kept for its rest and
+    /// found by its text (hashed: a lookup costs the text's length, which
+    /// is charged, however many patterns the decision compiled).
+    compiled: HashMap<Box<str>, regex::Regex>,
     /// `Limits::max_regex_size`, for the patterns it compiles.
     max_regex_size: usize,
 }
@@ -420,7 +422,7 @@ impl<'a> Evaluator<'a> {
             absent_at: None,
             trace: std::mem::ManuallyDrop::new(None),
             patterns: crate::value::PatternCache::empty(),
-            compiled: Vec::new(),
+            compiled: HashMap::new(),
             max_regex_size: limits.max_regex_size,
         }
     }

@@ -119,26 +119,23 @@ impl<'a> Evaluator<'a> {
         if let Some(re) = self.patterns.get(p) {
             return Ok(re.is_match(t));
         }
-        let found = self.compiled.iter().position(|(k, _)| k.as_ref() == p);
-        let at = match found {
-            Some(i) => i,
-            None => {
-                self.charge(
-                    COMPILE_STEPS + COMPILE_STEPS_PER_BYTE * p.len() as u64,
-                    span,
-                )?;
-                let re = compile_pattern(p, self.max_regex_size).map_err(|detail| {
-                    error(
-                        Code::InvalidPatternText,
-                        span,
-                        format!("`{}` is not a pattern: {detail}", Shown(p)),
-                    )
-                })?;
-                self.compiled.push((p.into(), re));
-                self.compiled.len() - 1
-            }
-        };
-        Ok(self.compiled.get(at).is_some_and(|(_, re)| re.is_match(t)))
+        if let Some(re) = self.compiled.get(p) {
+            return Ok(re.is_match(t));
+        }
+        self.charge(
+            COMPILE_STEPS + COMPILE_STEPS_PER_BYTE * p.len() as u64,
+            span,
+        )?;
+        let re = compile_pattern(p, self.max_regex_size).map_err(|detail| {
+            error(
+                Code::InvalidPatternText,
+                span,
+                format!("`{}` is not a pattern: {detail}", Shown(p)),
+            )
+        })?;
+        let matched = re.is_match(t);
+        self.compiled.insert(p.into(), re);
+        Ok(matched)
     }
 
     /// `path_match(path, pattern)` and `path_params(path, pattern)`: the
