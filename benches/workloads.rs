@@ -84,6 +84,11 @@ fn workloads(c: &mut Criterion) {
     bench_reference(&mut g, |allowed| refs.w2(allowed));
     g.finish();
 
+    let mut g = c.benchmark_group("w2_acl_data");
+    bench_portcullis(&mut g, &facts::w2_data());
+    bench_reference(&mut g, |allowed| refs.w2(allowed));
+    g.finish();
+
     let mut g = c.benchmark_group("w3_wildcard");
     bench_portcullis(&mut g, &facts::w3());
     bench_reference(&mut g, |allowed| refs.w3(allowed));

@@ -28,6 +28,7 @@ fn main() {
     let w = match which {
         "w1" => facts::w1(),
         "w2" => facts::w2(),
+        "w2d" => facts::w2_data(),
         "w3" => facts::w3(),
         "w4" => facts::w4(),
         "w4d" => facts::w4_data(),

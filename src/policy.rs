@@ -151,6 +151,8 @@ impl PolicySet {
             &data.root,
             &self.limits,
         )?);
+        // Descriptors held as data are read once here, not per decision.
+        eval::read_descriptors(&self.program, &mut data.root, self.id);
         data.checked_for = Some(self.id);
         Ok(data)
     }

@@ -80,6 +80,7 @@ fn deciding_w1_w2_w4_w5_allocates_nothing() {
     for w in [
         facts::w1(),
         facts::w2(),
+        facts::w2_data(),
         facts::w4(),
         facts::w4_data(),
         facts::w5(),

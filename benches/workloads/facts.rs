@@ -25,6 +25,7 @@ pub const W2_PCL: &str = include_str!("w2_acl.pcl");
 pub const W3_PCL: &str = include_str!("w3_wildcard.pcl");
 pub const W4_PCL: &str = include_str!("w4_membership.pcl");
 pub const W4_DATA_PCL: &str = include_str!("w4_membership_data.pcl");
+pub const W2_DATA_PCL: &str = include_str!("w2_acl_data.pcl");
 pub const W5_PCL: &str = include_str!("w5_scale.pcl");
 
 pub const PERMISSIONS: [&str; 4] = ["create", "read", "update", "delete"];
@@ -108,6 +109,23 @@ pub fn w2() -> Workload {
         data: json!({}),
         allow: w2_request("consultant"),
         deny: w2_request("CEO"),
+    }
+}
+
+/// W2 with the asset (and its ACL) as data loaded once; the request names
+/// asset 42.
+pub fn w2_data() -> Workload {
+    let request = |x: &str| {
+        let mut r = w2_request(x);
+        r["resource"] = json!({ "id": "42" });
+        r
+    };
+    Workload {
+        name: "w2_acl_data",
+        policy: W2_DATA_PCL.to_string(),
+        data: json!({ "assets": { "42": { "id": 42, "acl": w2_acl() } } }),
+        allow: request("consultant"),
+        deny: request("CEO"),
     }
 }
 

@@ -19,8 +19,8 @@ use crate::ir::{self, Builtin, CmpOp, Expr, Kind, Program, Reason, Root};
 use crate::limits::Limits;
 use crate::request::{Request, RequestError};
 use crate::value::{
-    glob_match, int_float_cmp, is_uuid_text, val_cmp, val_eq, Display, FieldRead, ListView,
-    PrincipalVal, Val, Value,
+    glob_match, int_float_cmp, is_uuid_text, val_cmp, val_eq, Descriptor, DescriptorItem, Display,
+    FieldRead, ListView, PrincipalVal, Val, Value,
 };
 use cost::{Charged, Meter, Sem};
 use std::collections::HashMap;
@@ -54,7 +54,7 @@ pub use explain::{
 pub(crate) use expr::index;
 use expr::*;
 pub(crate) use patterns::compile_data_patterns;
-pub(crate) use principals::kind_eq;
+pub(crate) use principals::{kind_eq, read_descriptors};
 pub(crate) use secrets::credential_name;
 #[cfg(feature = "test-instrumentation")]
 pub use secrets::secret_comparisons;
@@ -215,12 +215,7 @@ pub(crate) fn decide_loaded(
     data_checked: bool,
     limits: &Limits,
 ) -> Decision {
-    let mut ev = Evaluator::new(program, request, &data.root, limits);
-    ev.data_checked = data_checked;
-    ev.patterns = &data.patterns;
-    if data_checked {
-        ev.graphs.loaded = &data.graphs;
-    }
+    let mut ev = Evaluator::with_data(program, request, data, data_checked, limits);
     let mut d = run(&mut ev, program, request);
     d.cost = ev.meter.spent();
     d
@@ -373,6 +368,9 @@ struct Evaluator<'a> {
     max_value_depth: u32,
     /// Whether the data was validated when it was loaded.
     data_checked: bool,
+    /// The policy set the data was loaded for (its lists' descriptor
+    /// readings name that set's kinds); 0 when it was not.
+    data_set: u64,
     /// The graphs read from the data, loaded or read by this decision.
     graphs: graph::Graphs<'a>,
     /// Current and greatest nesting of `eval` and descriptor matching.
@@ -401,6 +399,26 @@ struct Evaluator<'a> {
 type BlockResult = Result<Option<Decision>, (Box<EvalError>, Vec<u32>)>;
 
 impl<'a> Evaluator<'a> {
+    /// An evaluator over `data`, using what loading it prepared (graphs,
+    /// patterns, descriptor readings) when it was loaded for this set.
+    #[inline(always)]
+    fn with_data(
+        program: &'a Program,
+        request: &'a Request,
+        data: &'a crate::request::Data,
+        data_checked: bool,
+        limits: &Limits,
+    ) -> Self {
+        let mut ev = Evaluator::new(program, request, &data.root, limits);
+        ev.data_checked = data_checked;
+        ev.patterns = &data.patterns;
+        if data_checked {
+            ev.graphs.loaded = &data.graphs;
+            ev.data_set = data.checked_for.unwrap_or(0);
+        }
+        ev
+    }
+
     #[inline(always)]
     fn new(program: &'a Program, request: &'a Request, data: &'a Value, limits: &Limits) -> Self {
         Evaluator {
@@ -415,6 +433,7 @@ impl<'a> Evaluator<'a> {
             lookups: cost::Lookups::default(),
             max_value_depth: u32::try_from(limits.max_value_depth).unwrap_or(u32::MAX),
             data_checked: false,
+            data_set: 0,
             graphs: graph::Graphs::default(),
             depth: 0,
             max_depth: limits.max_eval_depth,

@@ -135,54 +135,125 @@ impl<'a> Evaluator<'a> {
                     .get(*id as usize)
                     .is_some_and(|re| re.is_match(text)))
             }
-            _ => {
-                if let Some(text) = v.as_str() {
-                    return self.text_test(subject, text, span);
-                }
-                let Some(items) = v.as_list() else {
-                    return Err(error(
-                        Code::MalformedDescriptor,
-                        span,
-                        format!(
-                            "a principal descriptor is a string or a list, found {}",
-                            v.type_name()
-                        ),
-                    ));
-                };
-                // The whole descriptor is checked before any item matches, so
-                // a malformed one refuses wherever the malformed item stands
-                // (matching stops at the first hit).
-                self.check_descriptor(&items, span)?;
-                for item in items.iter() {
-                    self.spend(span)?;
-                    let hit = match &item {
-                        Val::List(_) | Val::OwnedList(_) | Val::Tuple(_) => match item.as_list() {
-                            Some(members) => self.tuple_value(subject, &members, span)?,
-                            None => false,
-                        },
-                        Val::Null => false,
-                        Val::Principal(p) => self.kind_test(subject, p.kind, &p.value, span)?,
-                        other => match other.as_str() {
-                            Some(text) => self.text_test(subject, text, span)?,
-                            None => {
-                                return Err(error(
-                                    Code::MalformedDescriptor,
-                                    span,
-                                    format!(
-                                        "an OR list holds principals and tuples, found {}",
-                                        other.type_name()
-                                    ),
-                                ))
-                            }
-                        },
-                    };
-                    if hit {
-                        return Ok(true);
+            // A list of the data, read as a descriptor when it was loaded.
+            Val::List(list) if self.data_set != 0 => match list.descriptor(self.data_set) {
+                Some(parsed) => self.read_descriptor(subject, list, parsed, span),
+                None => self.descriptor_list(subject, v, span),
+            },
+            _ => self.descriptor_list(subject, v, span),
+        }
+    }
+
+    /// Matches a descriptor the data loading did not read: text is one
+    /// principal, a list an OR list, checked whole before it matches.
+    fn descriptor_list(&mut self, subject: &Val<'a>, v: &Val<'a>, span: Span) -> R<bool> {
+        if let Some(text) = v.as_str() {
+            return self.text_test(subject, text, span);
+        }
+        let Some(items) = v.as_list() else {
+            return Err(error(
+                Code::MalformedDescriptor,
+                span,
+                format!(
+                    "a principal descriptor is a string or a list, found {}",
+                    v.type_name()
+                ),
+            ));
+        };
+        // The whole descriptor is checked before any item matches, so
+        // a malformed one refuses wherever the malformed item stands
+        // (matching stops at the first hit).
+        self.check_descriptor(&items, span)?;
+        for item in items.iter() {
+            self.spend(span)?;
+            let hit = match &item {
+                Val::List(_) | Val::OwnedList(_) | Val::Tuple(_) => match item.as_list() {
+                    Some(members) => self.tuple_value(subject, &members, span)?,
+                    None => false,
+                },
+                Val::Null => false,
+                Val::Principal(p) => self.kind_test(subject, p.kind, &p.value, span)?,
+                other => match other.as_str() {
+                    Some(text) => self.text_test(subject, text, span)?,
+                    None => {
+                        return Err(error(
+                            Code::MalformedDescriptor,
+                            span,
+                            format!(
+                                "an OR list holds principals and tuples, found {}",
+                                other.type_name()
+                            ),
+                        ))
                     }
-                }
-                Ok(false)
+                },
+            };
+            if hit {
+                return Ok(true);
             }
         }
+        Ok(false)
+    }
+
+    /// Matches an OR list of the data that loading read as a descriptor
+    /// (`read_descriptors`): the same items, judged as `descriptor_list`
+    /// judges them, without parsing their text or checking their shape
+    /// again (loading found it well formed).
+    fn read_descriptor(
+        &mut self,
+        subject: &Val<'a>,
+        list: &'a crate::value::List,
+        parsed: &'a [DescriptorItem],
+        span: Span,
+    ) -> R<bool> {
+        for (item, reading) in list.items().iter().zip(parsed) {
+            self.spend(span)?;
+            let hit = match (reading, item) {
+                (DescriptorItem::Principal { kind, at }, Value::Str(text)) => {
+                    let value = text.get(*at as usize..).unwrap_or_default();
+                    self.kind_test(subject, *kind, &Val::Str(value), span)?
+                }
+                (DescriptorItem::Tuple, Value::List(members)) => {
+                    match members.descriptor(self.data_set) {
+                        Some(readings) => self.read_tuple(subject, members, readings, span)?,
+                        None => self.tuple_value(subject, &ListView::Data(members), span)?,
+                    }
+                }
+                _ => false,
+            };
+            if hit {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// An AND tuple of the data read at load, judged as `tuple_value`
+    /// judges one: every member is tested, and a member of a kind that
+    /// makes its tuple match anyone makes it match any caller.
+    fn read_tuple(
+        &mut self,
+        subject: &Val<'a>,
+        members: &'a crate::value::List,
+        parsed: &'a [DescriptorItem],
+        span: Span,
+    ) -> R<bool> {
+        if members.is_empty() {
+            return Ok(false);
+        }
+        let mut all = true;
+        let mut wide = false;
+        for (member, reading) in members.items().iter().zip(parsed) {
+            self.spend(span)?;
+            all &= match (reading, member) {
+                (DescriptorItem::Principal { kind, at }, Value::Str(text)) => {
+                    wide |= self.is_tuple_wide(*kind);
+                    let value = text.get(*at as usize..).unwrap_or_default();
+                    self.kind_test(subject, *kind, &Val::Str(value), span)?
+                }
+                _ => false,
+            };
+        }
+        Ok(if wide { !subject.is_null() } else { all })
     }
 
     /// An OR list holds principals (text or values), nulls, and AND tuples
@@ -280,27 +351,7 @@ impl<'a> Evaluator<'a> {
 
     /// Splits `kind:value` (or a bare kind that takes no value).
     pub(super) fn parse_principal<'t>(&self, text: &'t str) -> Option<(u32, &'t str)> {
-        let (kind, value) = match text.split_once(':') {
-            Some((k, v)) => (k, v),
-            None => (text, ""),
-        };
-        let id = self
-            .program
-            .kind_names
-            .iter()
-            .position(|k| k.as_ref() == kind)? as u32;
-        let anyone = matches!(
-            self.program.kinds.get(id as usize),
-            Some(Kind::Anyone { .. })
-        );
-        let has_colon = text.len() != kind.len();
-        match (anyone, has_colon) {
-            (true, false) => Some((id, "")),
-            // The value is everything after the colon, empty included: `role:`
-            // names the role `""` (an `as int` kind never matches it).
-            (false, true) => Some((id, value)),
-            _ => None,
-        }
+        parse_principal(self.program, text)
     }
 
     pub(super) fn text_test(&mut self, subject: &Val<'a>, text: &str, span: Span) -> R<bool> {
@@ -465,6 +516,68 @@ impl<'a> Evaluator<'a> {
     }
 
     // ------------------------------------------------------------ built-ins
+}
+
+/// Splits `kind:value` (or a bare kind that takes no value) by the kinds
+/// `program` declares.
+pub(crate) fn parse_principal<'t>(program: &Program, text: &'t str) -> Option<(u32, &'t str)> {
+    let (kind, value) = match text.split_once(':') {
+        Some((k, v)) => (k, v),
+        None => (text, ""),
+    };
+    let id = program.kind_names.iter().position(|k| k.as_ref() == kind)? as u32;
+    let anyone = matches!(program.kinds.get(id as usize), Some(Kind::Anyone { .. }));
+    let has_colon = text.len() != kind.len();
+    match (anyone, has_colon) {
+        (true, false) => Some((id, "")),
+        // The value is everything after the colon, empty included: `role:`
+        // names the role `""` (an `as int` kind never matches it).
+        (false, true) => Some((id, value)),
+        _ => None,
+    }
+}
+
+/// Reads every list of loaded data that is a well-formed principal
+/// descriptor (text, nulls, and flat nested lists as AND tuples) for policy
+/// set `set`, so its decisions neither parse the texts nor check the
+/// shape again. Lists that are not descriptors forget any earlier reading.
+/// Linear in the data; a list gets a reading only if it names a principal.
+pub(crate) fn read_descriptors(program: &Program, root: &mut Value, set: u64) {
+    root.visit_lists(&mut |list| {
+        let reading = descriptor_of(program, list.items(), set);
+        list.set_descriptor(reading);
+    });
+}
+
+fn descriptor_of(program: &Program, items: &[Value], set: u64) -> Option<Descriptor> {
+    let mut readings = Vec::with_capacity(items.len());
+    let mut names = false;
+    for item in items {
+        readings.push(match item {
+            Value::Null => DescriptorItem::Nobody,
+            Value::Str(text) => match parse_principal(program, text) {
+                Some((kind, value)) => {
+                    names = true;
+                    let at = u32::try_from(text.len() - value.len()).ok()?;
+                    DescriptorItem::Principal { kind, at }
+                }
+                None => DescriptorItem::Nobody,
+            },
+            Value::List(members)
+                if members
+                    .iter()
+                    .all(|m| matches!(m, Value::Null | Value::Str(_))) =>
+            {
+                names = true;
+                DescriptorItem::Tuple
+            }
+            _ => return None,
+        });
+    }
+    names.then(|| Descriptor {
+        set,
+        items: readings.into(),
+    })
 }
 
 /// Whether a caller's field equals a descriptor's value, as the kind

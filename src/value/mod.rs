@@ -42,14 +42,16 @@ pub enum Value {
     Record(Record),
 }
 
-/// A list of values. Lists held as `Data` that are long and hold only
-/// strings also carry a hash set of their members, built once with the data,
-/// so `x in list` is a lookup rather than a scan on every decision. The
-/// items cannot be changed in place, so the set always agrees with them.
+/// A list of values. Lists held as `Data` carry what loading the data
+/// learned about them (`ListIndex`): a hash set of the members of a long
+/// string list, so `x in list` is a lookup rather than a scan on every
+/// decision, and the items of a principal descriptor read as principals.
+/// The items cannot be changed in place, so the index always agrees with
+/// them.
 #[derive(Clone, Debug)]
 pub struct List {
     items: Box<[Value]>,
-    members: Option<Box<MemberSet>>,
+    index: Option<Box<ListIndex>>,
     /// Nesting depth (see [`Value::depth`]), known when the list is made.
     depth: u32,
 }
@@ -59,6 +61,40 @@ pub struct List {
 /// SipHash: the strings come from callers, so the hash must resist chosen
 /// collisions.
 type MemberSet = std::collections::HashSet<Box<str>>;
+
+/// What loading data learned about one list.
+#[derive(Clone, Debug, Default)]
+struct ListIndex {
+    /// The members of a long list of strings.
+    members: Option<MemberSet>,
+    /// The list read as a principal descriptor, for one policy set.
+    descriptor: Option<Descriptor>,
+}
+
+/// A list held as data read as a principal descriptor when the data was
+/// loaded for a policy set, so a decision neither re-parses its
+/// `kind:value` texts nor re-checks its shape. Kinds are numbered per
+/// policy set, so the reading is only used by the set it was made for.
+#[derive(Clone, Debug)]
+pub(crate) struct Descriptor {
+    /// The policy set (`PolicySet` id) whose kinds the items name.
+    pub set: u64,
+    /// One reading per item, in order.
+    pub items: Box<[DescriptorItem]>,
+}
+
+/// One item of a descriptor list, read at load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DescriptorItem {
+    /// Null, or text that names no principal kind of the set: matches
+    /// nobody.
+    Nobody,
+    /// `kind:value` text: the kind, and where the value starts in the text.
+    Principal { kind: u32, at: u32 },
+    /// A nested list, an AND tuple: its own `Descriptor` reads its members
+    /// (principals and nobodies only).
+    Tuple,
+}
 
 /// Lists shorter than this are scanned; hashing does not pay below it.
 const MEMBER_SET_MIN: usize = 16;
@@ -74,7 +110,7 @@ impl List {
         let depth = container_depth(items.iter());
         List {
             items,
-            members: None,
+            index: None,
             depth,
         }
     }
@@ -94,8 +130,37 @@ impl List {
     /// has none (the caller scans instead).
     #[inline]
     pub(crate) fn has_member(&self, text: &str) -> Option<bool> {
-        let set = self.members.as_ref()?;
+        let set = self.index.as_ref()?.members.as_ref()?;
         Some(set.contains(text))
+    }
+
+    /// This list read as a principal descriptor for policy set `set`, if
+    /// the data was loaded for that set and the list is a well-formed
+    /// descriptor.
+    #[inline]
+    pub(crate) fn descriptor(&self, set: u64) -> Option<&[DescriptorItem]> {
+        let d = self.index.as_ref()?.descriptor.as_ref()?;
+        (d.set == set).then_some(&*d.items)
+    }
+
+    /// Records (or, with `None`, forgets) this list's reading as a
+    /// descriptor.
+    pub(crate) fn set_descriptor(&mut self, descriptor: Option<Descriptor>) {
+        match (&mut self.index, descriptor) {
+            (Some(index), d) => index.descriptor = d,
+            (None, None) => {}
+            (None, Some(d)) => {
+                self.index = Some(Box::new(ListIndex {
+                    members: None,
+                    descriptor: Some(d),
+                }))
+            }
+        }
+    }
+
+    /// The items, to be read as descriptors by loading (`set_descriptor`).
+    pub(crate) fn items_mut(&mut self) -> &mut [Value] {
+        &mut self.items
     }
 
     /// Builds member sets for this list (if it qualifies) and every list
@@ -104,7 +169,8 @@ impl List {
         for item in self.items.iter_mut() {
             item.index_lists();
         }
-        if self.items.len() < MEMBER_SET_MIN || self.members.is_some() {
+        let indexed = self.index.as_ref().is_some_and(|i| i.members.is_some());
+        if self.items.len() < MEMBER_SET_MIN || indexed {
             return;
         }
         let mut set = MemberSet::with_capacity(self.items.len());
@@ -112,7 +178,7 @@ impl List {
             let Value::Str(text) = item else { return };
             set.insert(text.clone());
         }
-        self.members = Some(Box::new(set));
+        self.index.get_or_insert_with(Default::default).members = Some(set);
     }
 }
 
@@ -441,6 +507,24 @@ impl Value {
             Value::Record(r) => {
                 for (_, v) in r.fields.items.iter_mut() {
                     v.index_lists();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Calls `f` on every list in this value, inner lists first.
+    pub(crate) fn visit_lists(&mut self, f: &mut impl FnMut(&mut List)) {
+        match self {
+            Value::List(list) => {
+                for item in list.items_mut() {
+                    item.visit_lists(f);
+                }
+                f(list);
+            }
+            Value::Record(r) => {
+                for (_, v) in r.fields.items.iter_mut() {
+                    v.visit_lists(f);
                 }
             }
             _ => {}

@@ -108,12 +108,7 @@ pub(crate) fn explain<'a>(
     data_checked: bool,
     limits: &Limits,
 ) -> Explanation<'a> {
-    let mut ev = Evaluator::new(program, request, &data.root, limits);
-    ev.data_checked = data_checked;
-    ev.patterns = &data.patterns;
-    if data_checked {
-        ev.graphs.loaded = &data.graphs;
-    }
+    let mut ev = Evaluator::with_data(program, request, data, data_checked, limits);
     *ev.trace = Some(Box::default());
     let mut decision = run(&mut ev, program, request);
     decision.cost = ev.meter.spent();
