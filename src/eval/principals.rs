@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// What a path through null reads (`Val::field` of null is null).
+static NULL_VALUE: Value = Value::Null;
+
 impl<'a> Evaluator<'a> {
     /// Matches a subject against a descriptor expression. Descriptors
     /// written in the policy are walked in place, without building values;
@@ -145,7 +148,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Matches a descriptor the data loading did not read: text is one
-    /// principal, a list an OR list, checked whole before it matches.
+    /// principal, a list an OR list whose every item is checked.
     fn descriptor_list(&mut self, subject: &Val<'a>, v: &Val<'a>, span: Span) -> R<bool> {
         if let Some(text) = v.as_str() {
             return self.text_test(subject, text, span);
@@ -160,21 +163,34 @@ impl<'a> Evaluator<'a> {
                 ),
             ));
         };
-        // The whole descriptor is checked before any item matches, so
-        // a malformed one refuses wherever the malformed item stands
-        // (matching stops at the first hit).
-        self.check_descriptor(&items, span)?;
+        // One pass checks every item and matches until the first hit. A
+        // malformed item refuses wherever it stands, before or after the
+        // hit; an error while matching (a caller without the field a kind
+        // reads) is kept until the rest is checked, so a malformed
+        // descriptor is reported as such, whatever precedes it.
+        let mut hit = false;
+        let mut failed = None;
         for item in items.iter() {
             self.spend(span)?;
-            let hit = match &item {
+            let matching = !hit && failed.is_none();
+            let matched = match &item {
                 Val::List(_) | Val::OwnedList(_) | Val::Tuple(_) => match item.as_list() {
-                    Some(members) => self.tuple_value(subject, &members, span)?,
-                    None => false,
+                    Some(members) => {
+                        self.check_tuple(&members, span)?;
+                        if matching {
+                            self.tuple_value(subject, &members, span)
+                        } else {
+                            Ok(false)
+                        }
+                    }
+                    None => Ok(false),
                 },
-                Val::Null => false,
-                Val::Principal(p) => self.kind_test(subject, p.kind, &p.value, span)?,
+                Val::Null => Ok(false),
+                Val::Principal(p) if matching => self.kind_test(subject, p.kind, &p.value, span),
+                Val::Principal(_) => Ok(false),
                 other => match other.as_str() {
-                    Some(text) => self.text_test(subject, text, span)?,
+                    Some(text) if matching => self.text_test(subject, text, span),
+                    Some(_) => Ok(false),
                     None => {
                         return Err(error(
                             Code::MalformedDescriptor,
@@ -187,11 +203,15 @@ impl<'a> Evaluator<'a> {
                     }
                 },
             };
-            if hit {
-                return Ok(true);
+            match matched {
+                Ok(h) => hit |= h,
+                Err(e) => failed = Some(e),
             }
         }
-        Ok(false)
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(hit),
+        }
     }
 
     /// Matches an OR list of the data that loading read as a descriptor
@@ -256,46 +276,22 @@ impl<'a> Evaluator<'a> {
         Ok(if wide { !subject.is_null() } else { all })
     }
 
-    /// An OR list holds principals (text or values), nulls, and AND tuples
-    /// of principals and nulls; anything else, or deeper nesting, is
-    /// malformed (`PCL501`).
-    pub(super) fn check_descriptor(&mut self, items: &ListView<'_, 'a>, span: Span) -> R<()> {
-        let member_ok =
-            |v: &Val| matches!(v, Val::Null | Val::Principal(_)) || v.as_str().is_some();
-        for item in items.iter() {
+    /// An AND tuple holds principals (text or values) and nulls; anything
+    /// else, a nested list included, is malformed (`PCL501`).
+    fn check_tuple(&mut self, members: &ListView<'_, 'a>, span: Span) -> R<()> {
+        let mut all = true;
+        for m in members.iter() {
             self.spend(span)?;
-            let ok = match &item {
-                Val::List(_) | Val::OwnedList(_) | Val::Tuple(_) => {
-                    let members = item.as_list();
-                    let mut all = true;
-                    for m in members.iter().flat_map(|m| m.iter()) {
-                        self.spend(span)?;
-                        all &= member_ok(&m);
-                    }
-                    if !all {
-                        return Err(error(
-                            Code::MalformedDescriptor,
-                            span,
-                            "an AND tuple holds principals, found a nested list or another value"
-                                .to_string(),
-                        ));
-                    }
-                    true
-                }
-                other => member_ok(other),
-            };
-            if !ok {
-                return Err(error(
-                    Code::MalformedDescriptor,
-                    span,
-                    format!(
-                        "an OR list holds principals and tuples, found {}",
-                        item.type_name()
-                    ),
-                ));
-            }
+            all &= matches!(m, Val::Null | Val::Principal(_)) || m.as_str().is_some();
         }
-        Ok(())
+        if all {
+            return Ok(());
+        }
+        Err(error(
+            Code::MalformedDescriptor,
+            span,
+            "an AND tuple holds principals, found a nested list or another value".to_string(),
+        ))
     }
 
     pub(super) fn tuple_value(
@@ -417,10 +413,16 @@ impl<'a> Evaluator<'a> {
                 // The hash keys ids no finer than any `Compare` (digits by
                 // number, UUIDs in any case); every hit is confirmed exactly.
                 let cmp = *cmp;
+                // Compared exactly, text is text: scanned in place, keyed as
+                // written.
+                let sem = match (cmp, value.as_str()) {
+                    (ir::Compare::Exact, Some(_)) => Sem::Text,
+                    _ => Sem::Id,
+                };
                 let hit = self.lookups.contains(
                     &list,
                     value,
-                    Sem::Id,
+                    sem,
                     |a, b| kind_eq(a, b, cmp),
                     &mut self.meter,
                 );
@@ -504,6 +506,35 @@ impl<'a> Evaluator<'a> {
     /// Reads a path of fields of the caller, charged per field; `None`
     /// when a field is absent (or a value on the way has no fields).
     pub(super) fn walk(&mut self, subject: &Val<'a>, path: &[ir::Name]) -> R<Option<Val<'a>>> {
+        // A caller read from the request: walked over the stored values,
+        // building a `Val` only for the end of the path, charged and read
+        // as `charge_lookup` and `Val::field` would (null reads as null).
+        if let Val::Record(record) = subject {
+            let mut cur: &'a Value = match path.first() {
+                Some(_) => &NULL_VALUE,
+                None => return Ok(Some(subject.clone())),
+            };
+            for (i, seg) in path.iter().enumerate() {
+                let at = if i == 0 { Some(*record) } else { None };
+                let r = match (at, cur) {
+                    (Some(r), _) | (None, Value::Record(r)) => Some(r),
+                    (None, Value::Null) => None,
+                    (None, _) => return Ok(None),
+                };
+                let scanned = r.map_or(0, |r| r.lookup_cost());
+                self.charge(
+                    scanned + seg.len() as u64 / cost::BYTES_PER_STEP,
+                    Span::default(),
+                )?;
+                if let Some(r) = r {
+                    match r.get(seg) {
+                        Some(v) => cur = v,
+                        None => return Ok(None),
+                    }
+                }
+            }
+            return Ok(Some(Val::from(cur)));
+        }
         let mut cur = subject.clone();
         for seg in path {
             self.charge_lookup(&cur, seg, Span::default())?;
@@ -521,18 +552,20 @@ impl<'a> Evaluator<'a> {
 /// Splits `kind:value` (or a bare kind that takes no value) by the kinds
 /// `program` declares.
 pub(crate) fn parse_principal<'t>(program: &Program, text: &'t str) -> Option<(u32, &'t str)> {
-    let (kind, value) = match text.split_once(':') {
-        Some((k, v)) => (k, v),
-        None => (text, ""),
-    };
-    let id = program.kind_names.iter().position(|k| k.as_ref() == kind)? as u32;
+    // A byte scan: kind names are short, and `split_once`'s searcher costs
+    // more than the search here.
+    let colon = text.bytes().position(|b| b == b':');
+    let kind = text.as_bytes().get(..colon.unwrap_or(text.len()))?;
+    let id = program
+        .kind_names
+        .iter()
+        .position(|k| k.len() == kind.len() && k.as_bytes() == kind)? as u32;
     let anyone = matches!(program.kinds.get(id as usize), Some(Kind::Anyone { .. }));
-    let has_colon = text.len() != kind.len();
-    match (anyone, has_colon) {
-        (true, false) => Some((id, "")),
+    match (anyone, colon) {
+        (true, None) => Some((id, "")),
         // The value is everything after the colon, empty included: `role:`
         // names the role `""` (an `as int` kind never matches it).
-        (false, true) => Some((id, value)),
+        (false, Some(at)) => Some((id, text.get(at + 1..)?)),
         _ => None,
     }
 }
