@@ -362,7 +362,9 @@ fn number_key(v: &Val, state: &RandomState) -> Option<u64> {
         Val::Int(i) => *i as f64,
         Val::Float(f) => *f,
         // Equal to the JSON number of its own text.
-        Val::Scalar(crate::value::Scalar::Decimal(d)) => crate::value::scalar::decimal_to_float(*d),
+        Val::Scalar(crate::value::Scalar::Decimal(d)) => {
+            crate::value::scalar::decimal_to_float(d.get())
+        }
         _ => return None,
     };
     let x = if x == 0.0 { 0.0 } else { x };

@@ -101,7 +101,7 @@ impl<'a> Evaluator<'a> {
                 _ => {
                     let s = self.text_arg(&a, b, span)?;
                     scalar::parse_duration(s)
-                        .map(|d| Val::Scalar(Scalar::Duration(d)))
+                        .map(|d| Val::Scalar(Scalar::duration(d)))
                         .map_err(|why| bad_text(span, "a duration", why))
                 }
             },
@@ -214,7 +214,7 @@ impl<'a> Evaluator<'a> {
                 scalar::parse_decimal(s).map_err(|why| bad_text(span, "a decimal", why))?
             }
         };
-        Ok(Val::Scalar(Scalar::Decimal(d)))
+        Ok(Val::Scalar(Scalar::decimal(d)))
     }
 
     /// `a + b` and the other operators.
@@ -225,30 +225,30 @@ impl<'a> Evaluator<'a> {
             (Val::Int(p), Val::Int(q)) => Val::Int(int_op(b, *p, *q, span)?),
             (Val::Scalar(Decimal(_)), Val::Int(_) | Val::Scalar(Decimal(_)))
             | (Val::Int(_), Val::Scalar(Decimal(_))) => {
-                Val::Scalar(Decimal(decimal_op(b, &x, &y, span)?))
+                Val::Scalar(Scalar::decimal(decimal_op(b, &x, &y, span)?))
             }
             (Val::Scalar(Scalar::Time(t)), Val::Scalar(Duration(d))) if b == Builtin::Add => {
-                Val::Scalar(Scalar::Time(shift(*t, i128::from(*d)).ok_or_else(ov)?))
+                Val::Scalar(Scalar::Time(shift(*t, i128::from(d.get())).ok_or_else(ov)?))
             }
             (Val::Scalar(Duration(d)), Val::Scalar(Scalar::Time(t))) if b == Builtin::Add => {
-                Val::Scalar(Scalar::Time(shift(*t, i128::from(*d)).ok_or_else(ov)?))
+                Val::Scalar(Scalar::Time(shift(*t, i128::from(d.get())).ok_or_else(ov)?))
             }
             (Val::Scalar(Scalar::Time(t)), Val::Scalar(Duration(d))) if b == Builtin::Sub => {
-                Val::Scalar(Scalar::Time(shift(*t, -i128::from(*d)).ok_or_else(ov)?))
+                Val::Scalar(Scalar::Time(shift(*t, -i128::from(d.get())).ok_or_else(ov)?))
             }
             (Val::Scalar(Scalar::Time(s)), Val::Scalar(Scalar::Time(t))) if b == Builtin::Sub => {
                 let n = s.total_nanos() - t.total_nanos();
-                Val::Scalar(Duration(i64::try_from(n).map_err(|_| ov())?))
+                Val::Scalar(Scalar::duration(i64::try_from(n).map_err(|_| ov())?))
             }
             (Val::Scalar(Duration(p)), Val::Scalar(Duration(q)))
                 if matches!(b, Builtin::Add | Builtin::Sub) =>
             {
-                Val::Scalar(Duration(int_op(b, *p, *q, span)?))
+                Val::Scalar(Scalar::duration(int_op(b, p.get(), q.get(), span)?))
             }
             (Val::Scalar(Duration(p)), Val::Int(q)) | (Val::Int(q), Val::Scalar(Duration(p)))
                 if b == Builtin::Mul =>
             {
-                Val::Scalar(Duration(p.checked_mul(*q).ok_or_else(ov)?))
+                Val::Scalar(Scalar::duration(p.get().checked_mul(*q).ok_or_else(ov)?))
             }
             _ if b == Builtin::Add && x.as_str().is_some() && y.as_str().is_some() => {
                 let (s, t) = (x.as_str().unwrap_or(""), y.as_str().unwrap_or(""));
@@ -383,7 +383,7 @@ fn int_op(b: Builtin, p: i64, q: i64, span: Span) -> R<i64> {
 fn decimal_op(b: Builtin, x: &Val, y: &Val, span: Span) -> R<i64> {
     let raw = |v: &Val| -> R<i128> {
         Ok(match v {
-            Val::Scalar(Scalar::Decimal(d)) => i128::from(*d),
+            Val::Scalar(Scalar::Decimal(d)) => i128::from(d.get()),
             Val::Int(i) => i128::from(*i) * i128::from(DECIMAL_ONE),
             _ => 0,
         })

@@ -199,14 +199,14 @@ impl Lowerer<'_> {
             return None;
         };
         let parsed: Result<Scalar, &'static str> = match (b, v) {
-            (Builtin::Decimal, Value::Str(s)) => scalar::parse_decimal(s).map(Scalar::Decimal),
+            (Builtin::Decimal, Value::Str(s)) => scalar::parse_decimal(s).map(Scalar::decimal),
             (Builtin::Decimal, Value::Int(i)) => i
                 .checked_mul(scalar::DECIMAL_ONE)
-                .map(Scalar::Decimal)
+                .map(Scalar::decimal)
                 .ok_or("the decimal is out of range"),
             (Builtin::Ip, Value::Str(s)) => scalar::parse_ip(s).map(Scalar::Ip),
             (Builtin::Timestamp, Value::Str(s)) => scalar::parse_time(s).map(Scalar::Time),
-            (Builtin::Duration, Value::Str(s)) => scalar::parse_duration(s).map(Scalar::Duration),
+            (Builtin::Duration, Value::Str(s)) => scalar::parse_duration(s).map(Scalar::duration),
             _ => return None,
         };
         match parsed {

@@ -144,7 +144,7 @@ impl<'u> Lowerer<'u> {
             ExprKind::Null => (Expr::Const(Value::Null), Ty::Null),
             ExprKind::Bool(b) => (Expr::Const(Value::Bool(*b)), Ty::Bool),
             ExprKind::Int(i) => (Expr::Const(Value::Int(*i)), Ty::Int),
-            ExprKind::Decimal(d) => (Expr::Scalar(crate::value::Scalar::Decimal(*d)), Ty::Decimal),
+            ExprKind::Decimal(d) => (Expr::Scalar(crate::value::Scalar::decimal(*d)), Ty::Decimal),
             ExprKind::Str(s) => (Expr::Const(Value::str(s.as_str())), Ty::Str),
             ExprKind::Template(parts) => {
                 let parts: Box<[ir::TemplatePart]> = parts

@@ -389,14 +389,20 @@ fn scalar_eq(a: &Val, b: &Val) -> bool {
 fn scalar_order(a: &Val, b: &Val) -> Option<Ordering> {
     match (a, b) {
         (Val::Scalar(x), Val::Scalar(y)) => scalar::scalar_cmp(*x, *y),
-        (Val::Scalar(Scalar::Decimal(d)), Val::Int(i)) => Some(scalar::decimal_int_cmp(*d, *i)),
-        (Val::Int(i), Val::Scalar(Scalar::Decimal(d))) => {
-            Some(scalar::decimal_int_cmp(*d, *i).reverse())
+        (Val::Scalar(Scalar::Decimal(d)), Val::Int(i)) => {
+            Some(scalar::decimal_int_cmp(d.get(), *i))
         }
-        (Val::Scalar(Scalar::Decimal(d)), Val::Float(f)) => scalar::decimal_float_cmp(*d, *f),
+        (Val::Int(i), Val::Scalar(Scalar::Decimal(d))) => {
+            Some(scalar::decimal_int_cmp(d.get(), *i).reverse())
+        }
+        (Val::Scalar(Scalar::Decimal(d)), Val::Float(f)) => scalar::decimal_float_cmp(d.get(), *f),
         (Val::Float(f), Val::Scalar(Scalar::Decimal(d))) => {
-            scalar::decimal_float_cmp(*d, *f).map(Ordering::reverse)
+            scalar::decimal_float_cmp(d.get(), *f).map(Ordering::reverse)
         }
         _ => None,
     }
 }
+
+// `Val` is three words; its variants keep a tag of their own (see
+// `scalar.rs`).
+const _: () = assert!(std::mem::size_of::<Val<'static>>() == 24);
