@@ -128,6 +128,9 @@ impl<'a> Evaluator<'a> {
     /// Evaluates an expression that may read an absent field: `None` when
     /// the path it reads (`a.b[k]`) is absent at some step. Only `??` asks;
     /// everywhere else an absent field is an error (`absent`).
+    // Inlined into `read_node`, its recursion, as the hot path of every
+    // field read; the graph row is kept out of line.
+    #[inline(always)]
     pub(super) fn read(&mut self, e: &'a Expr) -> R<Option<Val<'a>>> {
         match e {
             Expr::Field(..) | Expr::Index(..) => {
@@ -136,14 +139,17 @@ impl<'a> Evaluator<'a> {
                 self.depth -= 1;
                 v
             }
-            Expr::Graph(q) if q.op == ir::GraphOp::Row => {
-                self.enter(e)?;
-                let v = self.graph_row(q);
-                self.depth -= 1;
-                v
-            }
+            Expr::Graph(q) if q.op == ir::GraphOp::Row => self.read_graph_row(e, q),
             _ => self.eval(e).map(Some),
         }
+    }
+
+    #[inline(never)]
+    fn read_graph_row(&mut self, e: &'a Expr, q: &'a ir::GraphQuery) -> R<Option<Val<'a>>> {
+        self.enter(e)?;
+        let v = self.graph_row(q);
+        self.depth -= 1;
+        v
     }
 
     pub(super) fn read_node(&mut self, e: &'a Expr) -> R<Option<Val<'a>>> {

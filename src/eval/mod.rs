@@ -156,6 +156,7 @@ enum Store<T> {
 const SMALL: usize = 4;
 
 impl<T: Default> Store<T> {
+    #[inline(always)]
     fn new(n: usize) -> Self {
         if n <= SMALL {
             Store::Small(std::array::from_fn(|_| T::default()))
@@ -390,8 +391,9 @@ struct Evaluator<'a> {
     patterns: &'a crate::value::PatternCache,
     /// Pattern text this decision compiled itself, kept for its rest and
     /// found by its text (hashed: a lookup costs the text's length, which
-    /// is charged, however many patterns the decision compiled).
-    compiled: HashMap<Box<str>, regex::Regex>,
+    /// is charged, however many patterns the decision compiled). Made on
+    /// first use: most decisions compile none.
+    compiled: Option<HashMap<Box<str>, regex::Regex>>,
     /// `Limits::max_regex_size`, for the patterns it compiles.
     max_regex_size: usize,
 }
@@ -441,7 +443,7 @@ impl<'a> Evaluator<'a> {
             absent_at: None,
             trace: std::mem::ManuallyDrop::new(None),
             patterns: crate::value::PatternCache::empty(),
-            compiled: HashMap::new(),
+            compiled: None,
             max_regex_size: limits.max_regex_size,
         }
     }

@@ -119,7 +119,7 @@ impl<'a> Evaluator<'a> {
         if let Some(re) = self.patterns.get(p) {
             return Ok(re.is_match(t));
         }
-        if let Some(re) = self.compiled.get(p) {
+        if let Some(re) = self.compiled.as_ref().and_then(|c| c.get(p)) {
             return Ok(re.is_match(t));
         }
         self.charge(
@@ -134,7 +134,9 @@ impl<'a> Evaluator<'a> {
             )
         })?;
         let matched = re.is_match(t);
-        self.compiled.insert(p.into(), re);
+        self.compiled
+            .get_or_insert_with(Default::default)
+            .insert(p.into(), re);
         Ok(matched)
     }
 

@@ -424,7 +424,7 @@ impl Record {
     }
 
     /// The field named `key`.
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, key: &str) -> Option<&Value> {
         if self.fields.sorted.is_none() {
             return self
