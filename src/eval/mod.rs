@@ -42,6 +42,7 @@ mod principals;
 mod scalars;
 mod secrets;
 mod shapes;
+mod verdict;
 
 use builtins::*;
 pub use err::EvalError;
@@ -60,6 +61,7 @@ pub(crate) use secrets::credential_name;
 pub use secrets::secret_comparisons;
 use secrets::*;
 pub(crate) use shapes::{validate, validate_data, validate_request};
+use verdict::Verdict;
 
 /// The answer to a request.
 #[derive(Clone, Debug, PartialEq)]
@@ -90,19 +92,6 @@ impl Decision {
     /// Whether the outcome is allow.
     pub fn is_allowed(&self) -> bool {
         self.outcome == Outcome::Allow
-    }
-
-    fn plain(outcome: Outcome, reason: Arc<str>) -> Decision {
-        Decision {
-            outcome,
-            reason,
-            statements: no_statements(),
-            filters: None,
-            principal: None,
-            claims: None,
-            error: None,
-            cost: 0,
-        }
     }
 
     /// The decision as the JSON object the CLI prints.
@@ -200,9 +189,8 @@ pub(crate) fn decide(
 ) -> Decision {
     let mut ev = Evaluator::new(program, request, data, limits);
     ev.data_checked = data_checked;
-    let mut d = run(&mut ev, program, request);
-    d.cost = ev.meter.spent();
-    d
+    let verdict = run(&mut ev, program, request);
+    verdict.into_decision(program, ev.meter.spent())
 }
 
 /// Decides with data as loaded: its patterns were compiled then (found by
@@ -217,9 +205,8 @@ pub(crate) fn decide_loaded(
     limits: &Limits,
 ) -> Decision {
     let mut ev = Evaluator::with_data(program, request, data, data_checked, limits);
-    let mut d = run(&mut ev, program, request);
-    d.cost = ev.meter.spent();
-    d
+    let verdict = run(&mut ev, program, request);
+    verdict.into_decision(program, ev.meter.spent())
 }
 
 /// Decides one request, entering blocks through their index or not: both
@@ -236,14 +223,13 @@ pub(crate) fn decide_with(
     let mut ev = Evaluator::new(program, request, data, limits);
     ev.use_index = use_index;
     ev.data_checked = data_checked;
-    let mut d = run(&mut ev, program, request);
-    d.cost = ev.meter.spent();
-    d
+    let verdict = run(&mut ev, program, request);
+    verdict.into_decision(program, ev.meter.spent())
 }
 
 // Inlined into `decide_with`, its hot caller, though `explain` calls it too.
 #[inline(always)]
-fn run<'a>(ev: &mut Evaluator<'a>, program: &'a Program, request: &'a Request) -> Decision {
+fn run<'a>(ev: &mut Evaluator<'a>, program: &'a Program, request: &'a Request) -> Verdict {
     let undeclared = || {
         let (outcome, reason) = &program.undeclared;
         (*outcome, reason.as_ref())
@@ -265,12 +251,12 @@ fn run<'a>(ev: &mut Evaluator<'a>, program: &'a Program, request: &'a Request) -
                 },
                 None => Arc::from(format!("action `{}` is not declared", request.action)),
             };
-            return Decision::plain(outcome, reason);
+            return Verdict::plain(outcome, reason);
         }
     };
 
     if class == ActionClass::Public {
-        return Decision::plain(Outcome::Allow, empty_reason());
+        return Verdict::plain(Outcome::Allow, empty_reason());
     }
     if let Err(e) = ev.check_shapes() {
         return ev.failed(*e, Vec::new());
@@ -285,7 +271,7 @@ fn run<'a>(ev: &mut Evaluator<'a>, program: &'a Program, request: &'a Request) -
     // Open and token actions need a caller whatever an `authenticate`
     // block says: the engine checks it.
     if class != ActionClass::Guarded && matches!(request.principal, Value::Null) {
-        return Decision::plain(
+        return Verdict::plain(
             Outcome::Unauthenticated,
             Arc::from(format!(
                 "action `{}` requires an authenticated caller",
@@ -294,7 +280,7 @@ fn run<'a>(ev: &mut Evaluator<'a>, program: &'a Program, request: &'a Request) -
         );
     }
     match (class, covering) {
-        (ActionClass::Open, _) => Decision::plain(Outcome::Allow, empty_reason()),
+        (ActionClass::Open, _) => Verdict::plain(Outcome::Allow, empty_reason()),
         // Issuance is decided by its policies like any action (no deciding
         // statement, no token); an allow carries every policy's claims.
         (ActionClass::Token, Covering::Listed(info)) => {
@@ -398,7 +384,7 @@ struct Evaluator<'a> {
     max_regex_size: usize,
 }
 
-type BlockResult = Result<Option<Decision>, (Box<EvalError>, Vec<u32>)>;
+type BlockResult = Result<Option<Verdict>, (Box<EvalError>, Vec<u32>)>;
 
 impl<'a> Evaluator<'a> {
     /// An evaluator over `data`, using what loading it prepared (graphs,
@@ -461,21 +447,16 @@ impl<'a> Evaluator<'a> {
     }
 
     #[cold]
-    fn failed(&self, e: EvalError, stmts: Vec<u32>) -> Decision {
+    fn failed(&self, e: EvalError, stmts: Vec<u32>) -> Verdict {
         let reason = match stmts.first().and_then(|s| self.meta(*s)) {
             Some(m) => format!("evaluation error in `{}`: {}", m.id, e.message),
             None => format!("evaluation error: {}", e.message),
         };
-        Decision {
-            outcome: Outcome::Deny,
-            reason: Arc::from(reason),
-            statements: stmts.iter().filter_map(|s| self.meta(*s)).collect(),
-            filters: None,
-            principal: None,
-            claims: None,
-            error: Some(e),
-            cost: 0,
-        }
+        let mut verdict = Verdict::plain(Outcome::Deny, Arc::from(reason));
+        let rest = verdict.rest();
+        rest.statements = Some(stmts.iter().filter_map(|s| self.meta(*s)).collect());
+        rest.error = Some(e);
+        verdict
     }
 
     /// Checks the request, and the data unless it was checked when loaded,
@@ -508,12 +489,8 @@ impl<'a> Evaluator<'a> {
 
     /// Runs the policies covering the action and combines their answers:
     /// an error denies, then any refusal wins, then any allow, else deny.
-    fn policies(
-        &mut self,
-        ids: impl Iterator<Item = u32>,
-        no_allow: Option<&Arc<str>>,
-    ) -> Decision {
-        let mut allow: Option<Decision> = None;
+    fn policies(&mut self, ids: impl Iterator<Item = u32>, no_allow: Option<&Arc<str>>) -> Verdict {
+        let mut allow: Option<Verdict> = None;
         for id in ids {
             let Some(policy) = self.program.policies.get(id as usize) else {
                 continue;
@@ -534,7 +511,7 @@ impl<'a> Evaluator<'a> {
                 Some(reason) => reason.clone(),
                 None => Arc::from(format!("no statement allows `{}`", self.request.action)),
             };
-            Decision::plain(Outcome::Deny, reason)
+            Verdict::plain(Outcome::Deny, reason)
         })
     }
 
@@ -611,15 +588,17 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn conclude(&mut self, s: &'a ir::Statement) -> R<Decision> {
+    fn conclude(&mut self, s: &'a ir::Statement) -> R<Verdict> {
         let reason = match &s.reason {
             Some(r) => self.reason(r)?,
             None => empty_reason(),
         };
-        let mut d = Decision::plain(s.outcome, reason);
-        if let Some(decided) = self.program.deciding.get(s.id as usize) {
-            d.statements = decided.clone();
-        }
+        let mut d = Verdict {
+            outcome: s.outcome,
+            reason,
+            statement: Some(s.id),
+            rest: None,
+        };
         if s.outcome == Outcome::Allow {
             if let Some(f) = &s.outputs.filters {
                 let v = self.eval(f)?;
@@ -629,15 +608,15 @@ impl<'a> Evaluator<'a> {
                         format!("filters must be a record, found {}", v.type_name()),
                     ));
                 }
-                d.filters = Some(self.owned(&v, span_of(f))?);
+                d.rest().filters = Some(self.owned(&v, span_of(f))?);
             }
             if let Some(p) = &s.outputs.principal {
                 let v = self.eval(p)?;
-                d.principal = Some(self.owned(&v, span_of(p))?);
+                d.rest().principal = Some(self.owned(&v, span_of(p))?);
             }
             if let Some(c) = &s.outputs.claims {
                 let v = self.eval(c)?;
-                d.claims = Some(self.owned(&v, span_of(c))?);
+                d.rest().claims = Some(self.owned(&v, span_of(c))?);
             }
         }
         Ok(d)
@@ -658,7 +637,7 @@ impl<'a> Evaluator<'a> {
     /// Token issuance, once a policy allowed it: the claims of every
     /// policy, keyed by policy name and kept apart for access and refresh
     /// tokens; empty claims are left out.
-    fn token_claims(&mut self, mut d: Decision) -> Decision {
+    fn token_claims(&mut self, mut d: Verdict) -> Verdict {
         let mut access = crate::value::Record::new();
         let mut refresh = crate::value::Record::new();
         for policy in &self.program.policies {
@@ -682,7 +661,7 @@ impl<'a> Evaluator<'a> {
         let mut claims = crate::value::Record::new();
         claims.insert("access", Value::Record(access));
         claims.insert("refresh", Value::Record(refresh));
-        d.claims = Some(Value::Record(claims));
+        d.rest().claims = Some(Value::Record(claims));
         d
     }
 }

@@ -110,8 +110,7 @@ pub(crate) fn explain<'a>(
 ) -> Explanation<'a> {
     let mut ev = Evaluator::with_data(program, request, data, data_checked, limits);
     *ev.trace = Some(Box::default());
-    let mut decision = run(&mut ev, program, request);
-    decision.cost = ev.meter.spent();
+    let decision = run(&mut ev, program, request).into_decision(program, ev.meter.spent());
     let blocks = reached_blocks(program, &request.action);
     // The rest is for the explanation alone: the decision is made.
     ev.meter = Meter::new(limits.max_eval_steps);
