@@ -96,6 +96,15 @@ impl<'a> Evaluator<'a> {
             Expr::Const(v) => Ok(Val::from(v)),
             Expr::Root(r) => Ok(self.root(*r)),
             Expr::Var(slot) => Ok(self.frame.vars.get(*slot).cloned().unwrap_or_default()),
+            // The commonest calls go straight to their code, without a frame
+            // of `eval_node` between (which is not inlined here: its whole
+            // match made every evaluation's frame bigger).
+            Expr::Builtin(b, args, span) => {
+                self.enter(e)?;
+                let v = self.builtin(*b, args, *span);
+                self.depth -= 1;
+                v
+            }
             _ => {
                 self.enter(e)?;
                 let v = self.eval_node(e);
