@@ -3,9 +3,6 @@
 
 use super::*;
 
-/// What a path through null reads (`Val::field` of null is null).
-static NULL_VALUE: Value = Value::Null;
-
 impl<'a> Evaluator<'a> {
     /// Matches a subject against a descriptor expression. Descriptors
     /// written in the policy are walked in place, without building values;
@@ -229,8 +226,7 @@ impl<'a> Evaluator<'a> {
             self.spend(span)?;
             let hit = match (reading, item) {
                 (DescriptorItem::Principal { kind, at }, Value::Str(text)) => {
-                    let value = text.get(*at as usize..).unwrap_or_default();
-                    self.kind_test(subject, *kind, &Val::Str(value), span)?
+                    self.read_principal(subject, *kind, text, *at, span)?
                 }
                 (DescriptorItem::Tuple, Value::List(members)) => {
                     match members.descriptor(self.data_set) {
@@ -245,6 +241,19 @@ impl<'a> Evaluator<'a> {
             }
         }
         Ok(false)
+    }
+
+    /// `kind:value` text read at load: the kind, and the value from `at`.
+    fn read_principal(
+        &mut self,
+        subject: &Val<'a>,
+        kind: u32,
+        text: &'a str,
+        at: u32,
+        span: Span,
+    ) -> R<bool> {
+        let value = text.get(at as usize..).unwrap_or_default();
+        self.kind_test(subject, kind, &Val::Str(value), span)
     }
 
     /// An AND tuple of the data read at load, judged as `tuple_value`
@@ -267,8 +276,7 @@ impl<'a> Evaluator<'a> {
             all &= match (reading, member) {
                 (DescriptorItem::Principal { kind, at }, Value::Str(text)) => {
                     wide |= self.is_tuple_wide(*kind);
-                    let value = text.get(*at as usize..).unwrap_or_default();
-                    self.kind_test(subject, *kind, &Val::Str(value), span)?
+                    self.read_principal(subject, *kind, text, *at, span)?
                 }
                 _ => false,
             };
@@ -510,16 +518,14 @@ impl<'a> Evaluator<'a> {
         // building a `Val` only for the end of the path, charged and read
         // as `charge_lookup` and `Val::field` would (null reads as null).
         if let Val::Record(record) = subject {
-            let mut cur: &'a Value = match path.first() {
-                Some(_) => &NULL_VALUE,
-                None => return Ok(Some(subject.clone())),
-            };
-            for (i, seg) in path.iter().enumerate() {
-                let at = if i == 0 { Some(*record) } else { None };
-                let r = match (at, cur) {
-                    (Some(r), _) | (None, Value::Record(r)) => Some(r),
-                    (None, Value::Null) => None,
-                    (None, _) => return Ok(None),
+            // `None`: still at the caller's record.
+            let mut cur: Option<&'a Value> = None;
+            for seg in path {
+                let r = match cur {
+                    None => Some(*record),
+                    Some(Value::Record(r)) => Some(r),
+                    Some(Value::Null) => None,
+                    Some(_) => return Ok(None),
                 };
                 let scanned = r.map_or(0, |r| r.lookup_cost());
                 self.charge(
@@ -528,12 +534,12 @@ impl<'a> Evaluator<'a> {
                 )?;
                 if let Some(r) = r {
                     match r.get(seg) {
-                        Some(v) => cur = v,
+                        Some(v) => cur = Some(v),
                         None => return Ok(None),
                     }
                 }
             }
-            return Ok(Some(Val::from(cur)));
+            return Ok(Some(cur.map_or_else(|| subject.clone(), Val::from)));
         }
         let mut cur = subject.clone();
         for seg in path {
