@@ -267,3 +267,21 @@ fn a_loaded_acl_is_not_parsed_or_checked_again() {
         plain.cost
     );
 }
+
+#[test]
+fn a_malformed_item_after_a_failed_match_is_still_reported_as_malformed() {
+    // `account:7` reads the caller's `.account.id`, which this caller lacks
+    // (PCL504); the number after it makes the descriptor malformed
+    // (PCL501), which is what the refusal names, in the request as in data.
+    let p = policy(KINDS);
+    let no_account = json!({ "id": 5, "roles": [] });
+    let [request, unloaded, loaded] = three_ways(&p, &no_account, &json!(["account:7", 5]));
+    assert_eq!(request.0, "deny");
+    assert_eq!(request.2.as_deref(), Some("PCL501"), "{}", request.1);
+    assert_eq!(request, unloaded);
+    assert_eq!(request, loaded);
+    // Well formed, the failed match is the reason.
+    let [request, _, loaded] = three_ways(&p, &no_account, &json!(["account:7", "user:6"]));
+    assert_eq!(request.2.as_deref(), Some("PCL504"), "{}", request.1);
+    assert_eq!(request, loaded);
+}
