@@ -406,3 +406,24 @@ fn a_malformed_descriptor_refuses_wherever_the_bad_item_stands() {
     );
     assert_eq!(d.outcome, Outcome::Allow);
 }
+
+// A model ACL is upstream's text, `account:<id>`, which only ASCII digits
+// match: an account with a negative id is matched by nobody, even by a
+// caller of that account (found by the FlexMeasures model test).
+#[test]
+fn a_model_acl_names_no_account_with_a_negative_id() {
+    let p = bundle("flexmeasures");
+    let request = |id: i64| {
+        json!({
+            "action": "create-children", "context": {},
+            "principal": {"account": {"id": id, "roles": []}, "id": 1, "roles": []},
+            "resource": {"account": {"consultancy_account_id": null, "id": id}, "id": 9, "type": "GenericAsset"},
+        })
+    };
+    let data = json!({"roles": [{"id": 1, "name": "account-admin"}]});
+    let d = decide_with(&p, request(-1), data.clone());
+    assert_eq!(d.outcome, Outcome::Deny, "{}", d.reason);
+    assert!(d.error.is_none(), "{:?}", d.error);
+    let d = decide_with(&p, request(3), data);
+    assert_eq!(d.outcome, Outcome::Allow, "{}", d.reason);
+}
